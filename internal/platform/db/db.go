@@ -1,0 +1,300 @@
+// Package db opens Prelude's database (embedded SQLite by default, PostgreSQL
+// when a URL is given) and gives every capability the same small surface:
+// transactions that carry a fixed "now", '?' placeholders rebound for the
+// dialect, and driver errors mapped to a few portable kinds.
+//
+// SQLite runs with one writer connection and a pool of readers (WAL), the
+// layout that measured fastest here (see shared/STACK.md); PostgreSQL uses one
+// pgx pool for both.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"              // registers the "sqlite" driver
+)
+
+// Dialect names the SQL flavour of the open database.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Config says where the data lives.
+type Config struct {
+	// URL is a postgres:// URL; empty means the embedded SQLite file in DataDir.
+	URL string
+	// DataDir holds prelude.db when URL is empty.
+	DataDir string
+	// Readers is the size of the SQLite reader pool (default 8).
+	Readers int
+	// Now is the clock; tests pass a fixed one. Defaults to time.Now.
+	Now func() time.Time
+}
+
+// DB is an open database with separate write and read handles.
+type DB struct {
+	Dialect Dialect
+	write   *sql.DB
+	read    *sql.DB
+	now     func() time.Time
+	path    string
+}
+
+// Open connects and checks the connection. It does not migrate.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	if cfg.URL != "" {
+		if !strings.HasPrefix(cfg.URL, "postgres://") && !strings.HasPrefix(cfg.URL, "postgresql://") {
+			return nil, fmt.Errorf("database URL must start with postgres://")
+		}
+		pool, err := sql.Open("pgx", cfg.URL)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		pool.SetMaxOpenConns(32)
+		pool.SetMaxIdleConns(16)
+		pool.SetConnMaxIdleTime(5 * time.Minute)
+		if err := pool.PingContext(ctx); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("connect postgres: %w", err)
+		}
+		return &DB{Dialect: Postgres, write: pool, read: pool, now: now}, nil
+	}
+	dir := cfg.DataDir
+	if dir == "" {
+		dir = "prelude-data"
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	path := filepath.Join(dir, "prelude.db")
+	// busy_timeout comes first so that every later pragma already waits
+	// instead of failing while another process holds the file.
+	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	w, err := sql.Open("sqlite", "file:"+url.PathEscape(path)+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	// One writer: SQLite serialises writes anyway, and a single connection
+	// with BEGIN IMMEDIATE avoids SQLITE_BUSY upgrade deadlocks.
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	readers := cfg.Readers
+	if readers <= 0 {
+		readers = 8
+	}
+	// Small per-connection cache: measured faster and far leaner than 32 MB each.
+	r, err := sql.Open("sqlite", "file:"+url.PathEscape(path)+"?"+common+"&_pragma=query_only(1)&_pragma=cache_size(-2000)")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
+	return &DB{Dialect: SQLite, write: w, read: r, now: now, path: path}, nil
+}
+
+// Close closes both handles.
+func (d *DB) Close() error {
+	err := d.write.Close()
+	if d.read != d.write {
+		if e := d.read.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Path is the SQLite file path ("" on PostgreSQL).
+func (d *DB) Path() string { return d.path }
+
+// Now is the database's clock.
+func (d *DB) Now() time.Time { return d.now().UTC() }
+
+// Ping checks that the database answers (used by /readyz).
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	return d.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Stats reports pool statistics for metrics.
+func (d *DB) Stats() (write, read sql.DBStats) { return d.write.Stats(), d.read.Stats() }
+
+// Rebind turns '?' placeholders into $1, $2… for PostgreSQL. Question marks
+// inside single-quoted literals are left alone.
+func (d *DB) Rebind(q string) string {
+	if d.Dialect != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 8)
+	n := 0
+	inQuote := false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'':
+			inQuote = !inQuote
+			b.WriteByte(c)
+		case c == '?' && !inQuote:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// Querier is what stores need: the same methods on a transaction or the pool.
+type Querier interface {
+	Exec(ctx context.Context, q string, args ...any) (sql.Result, error)
+	Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
+	Dialect() Dialect
+	Now() time.Time
+}
+
+// Tx is a transaction with a fixed clock and after-commit callbacks.
+type Tx struct {
+	tx          *sql.Tx
+	db          *DB
+	now         time.Time
+	afterCommit []func()
+	readOnly    bool
+}
+
+func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if t.readOnly {
+		return nil, errors.New("db: write in a read-only transaction")
+	}
+	r, err := t.tx.ExecContext(ctx, t.db.Rebind(q), args...)
+	return r, mapErr(err)
+}
+
+func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	r, err := t.tx.QueryContext(ctx, t.db.Rebind(q), args...)
+	return r, mapErr(err)
+}
+
+func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.db.Rebind(q), args...)
+}
+
+// Dialect of the underlying database.
+func (t *Tx) Dialect() Dialect { return t.db.Dialect }
+
+// Now is the instant the transaction started; every row it writes shares it.
+func (t *Tx) Now() time.Time { return t.now }
+
+// AfterCommit runs fn once the outermost transaction has committed (never on
+// rollback): send mail or publish events only for changes that happened.
+func (t *Tx) AfterCommit(fn func()) { t.afterCommit = append(t.afterCommit, fn) }
+
+type txKey struct{}
+
+// InTx runs fn in a write transaction. If ctx already carries one (a service
+// calling another service), fn joins it, so the whole operation commits or
+// rolls back together.
+func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && !outer.readOnly {
+		return fn(ctx, outer)
+	}
+	sqlTx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(fmt.Errorf("begin: %w", err))
+	}
+	tx := &Tx{tx: sqlTx, db: d, now: d.Now()}
+	ctx = context.WithValue(ctx, txKey{}, tx)
+	if err := runGuarded(ctx, tx, fn); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return mapErr(fmt.Errorf("commit: %w", err))
+	}
+	for _, f := range tx.afterCommit {
+		f()
+	}
+	return nil
+}
+
+// Read runs fn in a read-only transaction on the reader pool, so that every
+// query in fn sees one consistent snapshot.
+func (d *DB) Read(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	if outer, ok := ctx.Value(txKey{}).(*Tx); ok {
+		return fn(ctx, outer)
+	}
+	sqlTx, err := d.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: d.Dialect == Postgres})
+	if err != nil {
+		return mapErr(fmt.Errorf("begin read: %w", err))
+	}
+	defer sqlTx.Rollback()
+	tx := &Tx{tx: sqlTx, db: d, now: d.Now(), readOnly: true}
+	ctx = context.WithValue(ctx, txKey{}, tx)
+	return runGuarded(ctx, tx, fn)
+}
+
+func runGuarded(ctx context.Context, tx *Tx, fn func(ctx context.Context, tx *Tx) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in transaction: %v", p)
+			panic(p)
+		}
+	}()
+	return fn(ctx, tx)
+}
+
+// Exec runs one statement outside any explicit transaction on the writer.
+func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	r, err := d.write.ExecContext(ctx, d.Rebind(q), args...)
+	return r, mapErr(err)
+}
+
+// QueryRow runs one query on the reader pool.
+func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return d.read.QueryRowContext(ctx, d.Rebind(q), args...)
+}
+
+// Query runs one query on the reader pool.
+func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	r, err := d.read.QueryContext(ctx, d.Rebind(q), args...)
+	return r, mapErr(err)
+}
+
+// Raw returns the writer handle for tools (backup, migrations, tests).
+func (d *DB) Raw() *sql.DB { return d.write }
+
+// NewID returns a new time-ordered opaque identifier (UUIDv7).
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// Placeholders returns "?, ?, ?" for n arguments.
+func Placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}

@@ -1,0 +1,85 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"prelude/internal/migrations"
+	"prelude/internal/platform/db"
+	"prelude/internal/platform/db/dbtest"
+)
+
+func TestMigrationsAreIdempotentAndTransactionsRollBack(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		again, err := d.Migrate(ctx, migrations.FS, nil)
+		if err != nil || len(again) != 0 {
+			t.Fatalf("second migrate applied %v, err %v", again, err)
+		}
+		v, err := d.SchemaVersion(ctx)
+		if err != nil || v < 1 {
+			t.Fatalf("schema version %d, %v", v, err)
+		}
+		boom := errors.New("boom")
+		err = d.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+			if _, err := tx.Exec(ctx, "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)", "k", "v", db.Ms(tx.Now())); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("want boom, got %v", err)
+		}
+		var n int
+		if err := d.QueryRow(ctx, "SELECT COUNT(*) FROM settings WHERE key = 'k'").Scan(&n); err != nil || n != 0 {
+			t.Fatalf("rolled-back row visible: n=%d err=%v", n, err)
+		}
+		// Unique violations map to a portable kind on both drivers.
+		ins := func() error {
+			return d.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+				_, err := tx.Exec(ctx, "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)", "u", "v", 1)
+				return err
+			})
+		}
+		if err := ins(); err != nil {
+			t.Fatal(err)
+		}
+		if err := ins(); !errors.Is(err, db.ErrUnique) {
+			t.Fatalf("want ErrUnique, got %v", err)
+		}
+		// Nested InTx joins the outer transaction; after-commit runs once.
+		ran := 0
+		err = d.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+			tx.AfterCommit(func() { ran++ })
+			return d.InTx(ctx, func(ctx context.Context, inner *db.Tx) error {
+				if inner != tx {
+					t.Error("nested InTx opened a second transaction")
+				}
+				return nil
+			})
+		})
+		if err != nil || ran != 1 {
+			t.Fatalf("after-commit ran %d times, err %v", ran, err)
+		}
+		// db.Time round-trips with millisecond precision, NULL as zero.
+		at := time.Date(2026, 11, 27, 8, 30, 0, 123e6, time.UTC)
+		var got, null db.Time
+		if err := d.QueryRow(ctx, "SELECT CAST(? AS BIGINT), CAST(NULL AS BIGINT)", db.Time(at)).Scan(&got, &null); err != nil {
+			t.Fatal(err)
+		}
+		if !time.Time(got).Equal(at) || !time.Time(null).IsZero() {
+			t.Fatalf("time round trip: %v %v", time.Time(got), time.Time(null))
+		}
+	})
+}
+
+func TestRebind(t *testing.T) {
+	d := &db.DB{Dialect: db.Postgres}
+	got := d.Rebind("SELECT '?' , a FROM t WHERE a = ? AND b IN (?, ?)")
+	want := "SELECT '?' , a FROM t WHERE a = $1 AND b IN ($2, $3)"
+	if got != want {
+		t.Fatalf("got %q", got)
+	}
+}
