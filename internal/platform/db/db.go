@@ -174,8 +174,6 @@ type Querier interface {
 	Exec(ctx context.Context, q string, args ...any) (sql.Result, error)
 	Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
-	Dialect() Dialect
-	Now() time.Time
 }
 
 // Tx is a transaction with a fixed clock and after-commit callbacks.

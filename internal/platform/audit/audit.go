@@ -1,0 +1,313 @@
+// Package audit is Prelude's append-only, tamper-evident audit log.
+//
+// Each entry is written in the same transaction as the change it describes,
+// with entry_mac = HMAC(key, content), so there is no change without its
+// entry and an entry inserted or edited out of band (without the key) is
+// detectable. A sealing job then chains committed entries in order
+// (seq, prev_hash, hash = HMAC(key, prev_hash|seq|entry_mac)), which catches
+// deletions and reordering without making every writer of a busy database
+// queue behind one chain head.
+package audit
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"prelude/internal/platform/authz"
+	"prelude/internal/platform/db"
+	"prelude/internal/platform/httpx"
+)
+
+// Entry is one audited event.
+type Entry struct {
+	ID         string            `json:"id"`
+	Seq        *int64            `json:"seq"`
+	At         time.Time         `json:"at"`
+	ActorID    string            `json:"actor_id"`
+	ActorName  string            `json:"actor_name"`
+	Action     string            `json:"action"`
+	EntityType string            `json:"entity_type"`
+	EntityID   string            `json:"entity_id"`
+	IP         string            `json:"ip"`
+	RequestID  string            `json:"request_id"`
+	Changes    map[string][2]any `json:"changes"`
+	Detail     map[string]any    `json:"detail"`
+}
+
+// Log writes, seals, lists and verifies audit entries.
+type Log struct {
+	db  *db.DB
+	key []byte
+}
+
+// New returns a log whose MACs use key (at least 32 bytes).
+func New(d *db.DB, key []byte) *Log { return &Log{db: d, key: key} }
+
+// Event is what a service records; actor, IP and request ID come from ctx.
+type Event struct {
+	Action     string // e.g. "user.update", "auth.login_failed", "user.reveal"
+	EntityType string
+	EntityID   string
+	Changes    map[string][2]any
+	Detail     map[string]any
+	// ActorName overrides the actor when there is no principal (failed sign-in).
+	ActorName string
+	IP        string
+}
+
+// Record appends an entry inside tx. It must be called in the transaction
+// that makes the change.
+func (l *Log) Record(ctx context.Context, tx *db.Tx, ev Event) error {
+	e := Entry{ID: db.NewID(), At: tx.Now(), Action: ev.Action, EntityType: ev.EntityType, EntityID: ev.EntityID,
+		Changes: ev.Changes, Detail: ev.Detail, RequestID: httpx.RequestID(ctx), IP: ev.IP, ActorName: ev.ActorName}
+	if p := authz.From(ctx); p != nil {
+		e.ActorID = p.UserID
+		if e.ActorName == "" {
+			e.ActorName = p.DisplayName + " (" + p.Username + ")"
+		}
+		if e.IP == "" {
+			e.IP = p.IP
+		}
+	}
+	changes, detail := encodeJSON(e.Changes), encodeJSON(e.Detail)
+	mac := l.entryMAC(e.ID, db.Ms(e.At), e.ActorID, e.ActorName, e.Action, e.EntityType, e.EntityID, e.IP, e.RequestID, changes, detail)
+	_, err := tx.Exec(ctx, `INSERT INTO audit_log (id, at, actor_id, actor_name, action, entity_type, entity_id, ip, request_id, changes, detail, entry_mac)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, db.Ms(e.At), e.ActorID, e.ActorName, e.Action, e.EntityType, e.EntityID, e.IP, e.RequestID, changes, detail, mac)
+	return err
+}
+
+func encodeJSON(v any) string {
+	if v == nil || (reflect.ValueOf(v).Kind() == reflect.Map && reflect.ValueOf(v).Len() == 0) {
+		return ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%q", fmt.Sprint(v))
+	}
+	return string(b)
+}
+
+func (l *Log) entryMAC(id string, at int64, fields ...string) string {
+	m := hmac.New(sha256.New, l.key)
+	m.Write([]byte(id))
+	m.Write([]byte{0x1f})
+	m.Write([]byte(strconv.FormatInt(at, 10)))
+	for _, f := range fields {
+		m.Write([]byte{0x1f})
+		m.Write([]byte(f))
+	}
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (l *Log) chainHash(prev string, seq int64, entryMAC string) string {
+	m := hmac.New(sha256.New, l.key)
+	m.Write([]byte(prev + "|" + strconv.FormatInt(seq, 10) + "|" + entryMAC))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// sealLock is the PostgreSQL advisory lock that keeps one sealer at a time.
+const sealLock = 7316853012
+
+// Seal chains up to batch unsealed entries in (at, id) order and returns how
+// many it sealed. Safe to run from several instances: on PostgreSQL only the
+// holder of an advisory lock seals; SQLite has a single writer anyway.
+func (l *Log) Seal(ctx context.Context, batch int) (int, error) {
+	sealed := 0
+	err := l.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		if tx.Dialect() == db.Postgres {
+			var got bool
+			if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock(?)", int64(sealLock)).Scan(&got); err != nil {
+				return err
+			}
+			if !got {
+				return nil
+			}
+		}
+		var lastSeq int64
+		var lastHash string
+		var s *int64
+		var h *string
+		err := tx.QueryRow(ctx, "SELECT seq, hash FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)").Scan(&s, &h)
+		if err != nil && err != db.ErrNotFound {
+			return err
+		}
+		if s != nil {
+			lastSeq, lastHash = *s, deref(h)
+		}
+		rows, err := tx.Query(ctx, "SELECT id, entry_mac FROM audit_log WHERE seq IS NULL ORDER BY at, id LIMIT ?", batch)
+		if err != nil {
+			return err
+		}
+		type pending struct{ id, mac string }
+		var todo []pending
+		for rows.Next() {
+			var p pending
+			if err := rows.Scan(&p.id, &p.mac); err != nil {
+				rows.Close()
+				return err
+			}
+			todo = append(todo, p)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, p := range todo {
+			lastSeq++
+			hash := l.chainHash(lastHash, lastSeq, p.mac)
+			if _, err := tx.Exec(ctx, "UPDATE audit_log SET seq = ?, prev_hash = ?, hash = ? WHERE id = ? AND seq IS NULL", lastSeq, lastHash, hash, p.id); err != nil {
+				return err
+			}
+			lastHash = hash
+			sealed++
+		}
+		if sealed > 0 {
+			head := strconv.FormatInt(lastSeq, 10) + ":" + lastHash
+			_, err = tx.Exec(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ('audit.head', ?, ?)
+				ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, head, db.Ms(tx.Now()))
+			return err
+		}
+		return nil
+	})
+	return sealed, err
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// Problem names the first entry that fails verification.
+type Problem struct {
+	ID     string `json:"id"`
+	Seq    int64  `json:"seq"`
+	Reason string `json:"reason"`
+}
+
+// Report is the result of Verify.
+type Report struct {
+	OK       bool     `json:"ok"`
+	Checked  int      `json:"checked"`
+	FirstBad *Problem `json:"first_bad"`
+}
+
+// Verify walks the whole log: every entry's MAC, the chain in seq order with
+// no gaps, and the recorded chain head. It names the first bad row.
+func (l *Log) Verify(ctx context.Context) (Report, error) {
+	rep := Report{OK: true}
+	fail := func(p Problem) (Report, error) {
+		rep.OK = false
+		rep.FirstBad = &p
+		return rep, nil
+	}
+	var headVal string
+	err := l.db.QueryRow(ctx, "SELECT value FROM settings WHERE key = 'audit.head'").Scan(&headVal)
+	if err != nil && err != db.ErrNotFound {
+		return rep, err
+	}
+	rows, err := l.db.Query(ctx, `SELECT id, seq, at, actor_id, actor_name, action, entity_type, entity_id, ip, request_id, changes, detail, entry_mac, prev_hash, hash
+		FROM audit_log ORDER BY (CASE WHEN seq IS NULL THEN 1 ELSE 0 END), seq, at, id`)
+	if err != nil {
+		return rep, err
+	}
+	defer rows.Close()
+	var expectSeq int64 = 1
+	prev := ""
+	var lastSeq int64
+	lastHash := ""
+	for rows.Next() {
+		var id, actorID, actorName, action, et, eid, ip, rid, changes, detail, mac string
+		var seq *int64
+		var at int64
+		var prevHash, hash *string
+		if err := rows.Scan(&id, &seq, &at, &actorID, &actorName, &action, &et, &eid, &ip, &rid, &changes, &detail, &mac, &prevHash, &hash); err != nil {
+			return rep, err
+		}
+		rep.Checked++
+		var s int64
+		if seq != nil {
+			s = *seq
+		}
+		if !hmac.Equal([]byte(mac), []byte(l.entryMAC(id, at, actorID, actorName, action, et, eid, ip, rid, changes, detail))) {
+			return fail(Problem{ID: id, Seq: s, Reason: "content does not match its MAC: edited, or inserted without the key"})
+		}
+		if seq == nil {
+			continue // not sealed yet; its own MAC was checked
+		}
+		if s != expectSeq {
+			return fail(Problem{ID: id, Seq: s, Reason: fmt.Sprintf("sequence gap: expected %d, found %d (entries deleted)", expectSeq, s)})
+		}
+		if deref(prevHash) != prev || deref(hash) != l.chainHash(prev, s, mac) {
+			return fail(Problem{ID: id, Seq: s, Reason: "chain hash mismatch: entry reordered, replaced or chain edited"})
+		}
+		prev = deref(hash)
+		lastSeq, lastHash = s, prev
+		expectSeq++
+	}
+	if err := rows.Err(); err != nil {
+		return rep, err
+	}
+	if headVal != "" {
+		headSeq, headHash, _ := strings.Cut(headVal, ":")
+		if headSeq != strconv.FormatInt(lastSeq, 10) || headHash != lastHash {
+			return fail(Problem{Seq: lastSeq + 1, Reason: "the chain ends before its recorded head " + headSeq + ": newest entries deleted"})
+		}
+	}
+	return rep, nil
+}
+
+// Diff compares two values field by field through their JSON form and
+// returns {field: [old, new]} for every field that differs. Fields listed in
+// redact show as "***" (password hashes, secrets).
+func Diff(before, after any, redact ...string) map[string][2]any {
+	b, a := toMap(before), toMap(after)
+	out := map[string][2]any{}
+	seen := map[string]bool{}
+	for k := range b {
+		seen[k] = true
+	}
+	for k := range a {
+		seen[k] = true
+	}
+	for k := range seen {
+		if k == "version" || k == "updated_at" {
+			continue
+		}
+		bj, _ := json.Marshal(b[k])
+		aj, _ := json.Marshal(a[k])
+		if string(bj) != string(aj) {
+			old, new := b[k], a[k]
+			for _, r := range redact {
+				if r == k {
+					old, new = "***", "***"
+				}
+			}
+			out[k] = [2]any{old, new}
+		}
+	}
+	return out
+}
+
+func toMap(v any) map[string]any {
+	if v == nil {
+		return map[string]any{}
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return map[string]any{}
+	}
+	m := map[string]any{}
+	_ = json.Unmarshal(raw, &m)
+	return m
+}

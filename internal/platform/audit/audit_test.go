@@ -1,0 +1,140 @@
+package audit_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"prelude/internal/platform/audit"
+	"prelude/internal/platform/authz"
+	"prelude/internal/platform/db"
+	"prelude/internal/platform/db/dbtest"
+)
+
+var key = []byte("0123456789abcdef0123456789abcdef")
+
+func record(t *testing.T, d *db.DB, l *audit.Log, n int) {
+	t.Helper()
+	ctx := authz.With(context.Background(), &authz.Principal{UserID: "u1", Username: "li", DisplayName: "李雷"})
+	for i := 0; i < n; i++ {
+		err := d.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+			return l.Record(ctx, tx, audit.Event{Action: "user.update", EntityType: "user", EntityID: "x",
+				Changes: map[string][2]any{"display_name": {"旧", "新"}}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestSealAndVerifyDetectTampering(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		l := audit.New(d, key)
+		record(t, d, l, 5)
+		// Unsealed entries verify on their MAC alone.
+		if rep, err := l.Verify(ctx); err != nil || !rep.OK || rep.Checked != 5 {
+			t.Fatalf("before seal: %+v %v", rep, err)
+		}
+		if n, err := l.Seal(ctx, 3); err != nil || n != 3 {
+			t.Fatalf("sealed %d, %v", n, err)
+		}
+		record(t, d, l, 2)
+		if n, err := l.Seal(ctx, 100); err != nil || n != 4 {
+			t.Fatalf("sealed %d, %v", n, err)
+		}
+		rep, err := l.Verify(ctx)
+		if err != nil || !rep.OK || rep.Checked != 7 {
+			t.Fatalf("clean log: %+v %v", rep, err)
+		}
+
+		// Edited out of band: named.
+		var id3 string
+		d.QueryRow(ctx, "SELECT id FROM audit_log WHERE seq = 3").Scan(&id3)
+		d.Exec(ctx, "UPDATE audit_log SET actor_name = 'someone else' WHERE seq = 3")
+		rep, _ = l.Verify(ctx)
+		if rep.OK || rep.FirstBad == nil || rep.FirstBad.ID != id3 {
+			t.Fatalf("edit not detected: %+v", rep.FirstBad)
+		}
+		d.Exec(ctx, "UPDATE audit_log SET actor_name = '李雷 (li)' WHERE seq = 3")
+		if rep, _ = l.Verify(ctx); !rep.OK {
+			t.Fatalf("restored row still bad: %+v", rep.FirstBad)
+		}
+
+		// Deleted out of band: the gap is named.
+		d.Exec(ctx, "DELETE FROM audit_log WHERE seq = 5")
+		rep, _ = l.Verify(ctx)
+		if rep.OK || rep.FirstBad.Seq != 6 || !strings.Contains(rep.FirstBad.Reason, "gap") {
+			t.Fatalf("delete not detected: %+v", rep.FirstBad)
+		}
+	})
+}
+
+func TestVerifyDetectsForgedInsertAndTailDeletion(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		l := audit.New(d, key)
+		record(t, d, l, 3)
+		l.Seal(ctx, 100)
+		// Inserted without the key: its MAC cannot be right.
+		d.Exec(ctx, `INSERT INTO audit_log (id, at, action, entry_mac) VALUES ('forged', 1, 'user.delete', 'deadbeef')`)
+		rep, _ := l.Verify(ctx)
+		if rep.OK || rep.FirstBad.ID != "forged" {
+			t.Fatalf("forged insert not detected: %+v", rep)
+		}
+		d.Exec(ctx, "DELETE FROM audit_log WHERE id = 'forged'")
+		// The newest sealed entry deleted: the recorded head exposes it.
+		d.Exec(ctx, "DELETE FROM audit_log WHERE seq = 3")
+		rep, _ = l.Verify(ctx)
+		if rep.OK || !strings.Contains(rep.FirstBad.Reason, "head") {
+			t.Fatalf("tail deletion not detected: %+v", rep)
+		}
+	})
+}
+
+func TestListNewestFirstWithCursor(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		l := audit.New(d, key)
+		record(t, d, l, 7)
+		seen := map[string]bool{}
+		f := audit.Filter{Limit: 3, Action: "user."}
+		for page := 0; page < 5; page++ {
+			items, next, total, err := l.List(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if total != 7 {
+				t.Fatalf("total %d", total)
+			}
+			for _, e := range items {
+				if seen[e.ID] {
+					t.Fatalf("repeated %s", e.ID)
+				}
+				seen[e.ID] = true
+				if e.Changes["display_name"][1] != "新" {
+					t.Fatalf("changes lost: %v", e.Changes)
+				}
+			}
+			if next == nil {
+				break
+			}
+			f.Cursor = next
+		}
+		if len(seen) != 7 {
+			t.Fatalf("saw %d of 7", len(seen))
+		}
+	})
+}
+
+func TestDiffRedacts(t *testing.T) {
+	type u struct {
+		Name     string `json:"name"`
+		Password string `json:"password"`
+		Version  int    `json:"version"`
+	}
+	d := audit.Diff(u{"a", "x", 1}, u{"b", "y", 2}, "password")
+	if len(d) != 2 || d["name"] != [2]any{"a", "b"} || d["password"] != [2]any{"***", "***"} {
+		t.Fatalf("%v", d)
+	}
+}

@@ -1,0 +1,246 @@
+// Package authz defines Prelude's permissions, built-in roles and data scopes,
+// and turns a signed-in principal into checks and SQL filters. Services call
+// it for every read, list, search, export and write; handlers never decide.
+package authz
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"prelude/internal/platform/errs"
+	"prelude/internal/platform/i18n"
+)
+
+// Scope is how much data a role sees.
+type Scope string
+
+const (
+	ScopeOwn        Scope = "own"        // records they own or that are shared with them
+	ScopeDepartment Scope = "department" // plus their department and its sub-departments
+	ScopeAll        Scope = "all"
+)
+
+// Rank orders scopes from narrow to wide.
+func (s Scope) Rank() int {
+	switch s {
+	case ScopeAll:
+		return 3
+	case ScopeDepartment:
+		return 2
+	case ScopeOwn:
+		return 1
+	}
+	return 0
+}
+
+// Valid reports whether s is a known scope.
+func (s Scope) Valid() bool { return s.Rank() > 0 }
+
+// Permission keys. Capabilities add theirs here as they arrive.
+const (
+	UsersRead         = "users.read"
+	UsersManage       = "users.manage"
+	UsersReveal       = "users.reveal"
+	DepartmentsManage = "departments.manage"
+	RolesManage       = "roles.manage"
+	AuditRead         = "audit.read"
+	JobsManage        = "jobs.manage"
+	TokensManage      = "tokens.manage"
+)
+
+// PermissionInfo describes one permission for the role editor.
+type PermissionInfo struct {
+	Key  string `json:"key"`
+	Area string `json:"area"`
+}
+
+// Catalogue lists every permission in display order.
+var Catalogue = []PermissionInfo{
+	{UsersRead, "users"}, {UsersManage, "users"}, {UsersReveal, "users"},
+	{DepartmentsManage, "organisation"}, {RolesManage, "organisation"},
+	{AuditRead, "security"}, {TokensManage, "security"},
+	{JobsManage, "system"},
+}
+
+// Known reports whether key is a permission.
+func Known(key string) bool {
+	return slices.ContainsFunc(Catalogue, func(p PermissionInfo) bool { return p.Key == key })
+}
+
+// RoleDef is a built-in role's default.
+type RoleDef struct {
+	Name        string
+	Scope       Scope
+	Permissions []string
+}
+
+// Role names.
+const (
+	RoleAdmin      = "admin"
+	RoleManager    = "manager"
+	RolePresales   = "presales"
+	RoleSales      = "sales"
+	RoleService    = "service"
+	RoleMarketing  = "marketing"
+	RoleTech       = "tech"
+	RoleAftersales = "aftersales"
+)
+
+// BuiltinRoles are seeded on first start; administrators may then change
+// every role's permissions and scope except the administrator's own.
+func BuiltinRoles() []RoleDef {
+	all := make([]string, 0, len(Catalogue))
+	for _, p := range Catalogue {
+		all = append(all, p.Key)
+	}
+	return []RoleDef{
+		{RoleAdmin, ScopeAll, all},
+		// Department heads supervise their department (seed 2, 第四章): they see
+		// and manage its people and may reveal their contact details.
+		{RoleManager, ScopeDepartment, []string{UsersRead, UsersManage, UsersReveal}},
+		{RolePresales, ScopeOwn, []string{UsersRead}},
+		{RoleSales, ScopeOwn, []string{UsersRead}},
+		{RoleService, ScopeOwn, []string{UsersRead}},
+		{RoleMarketing, ScopeOwn, []string{UsersRead}},
+		{RoleTech, ScopeOwn, []string{UsersRead}},
+		{RoleAftersales, ScopeOwn, []string{UsersRead}},
+	}
+}
+
+// IsBuiltinRole reports whether name is one of the built-in roles.
+func IsBuiltinRole(name string) bool {
+	return slices.ContainsFunc(BuiltinRoles(), func(r RoleDef) bool { return r.Name == name })
+}
+
+// Principal is the signed-in caller.
+type Principal struct {
+	UserID       string
+	Username     string
+	DisplayName  string
+	DepartmentID string
+	// Departments is the caller's department and all its sub-departments.
+	Departments []string
+	Roles       []string
+	Permissions map[string]bool
+	Scope       Scope
+	Locale      i18n.Lang
+	SessionID   string
+	TokenID     string
+	IP          string
+	UserAgent   string
+}
+
+// Can reports whether the principal holds perm.
+func (p *Principal) Can(perm string) bool { return p != nil && p.Permissions[perm] }
+
+// Require returns a 403 error unless the principal holds perm.
+func (p *Principal) Require(perm string) error {
+	if !p.Can(perm) {
+		return errs.Forbid()
+	}
+	return nil
+}
+
+// HasRole reports whether the principal has role.
+func (p *Principal) HasRole(role string) bool { return p != nil && slices.Contains(p.Roles, role) }
+
+// PermissionList returns the held permissions sorted.
+func (p *Principal) PermissionList() []string {
+	out := make([]string, 0, len(p.Permissions))
+	for k, ok := range p.Permissions {
+		if ok {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Record is what a scope decision needs to know about one row.
+type Record struct {
+	OwnerID      string
+	DepartmentID string
+	// SharedWith is true when the record is shared with the principal.
+	SharedWith bool
+}
+
+// Sees reports whether a record is inside the principal's data scope.
+func (p *Principal) Sees(r Record) bool {
+	if p == nil {
+		return false
+	}
+	switch {
+	case p.Scope == ScopeAll:
+		return true
+	case r.OwnerID != "" && r.OwnerID == p.UserID, r.SharedWith:
+		return true
+	case p.Scope == ScopeDepartment && r.DepartmentID != "":
+		return slices.Contains(p.Departments, r.DepartmentID)
+	}
+	return false
+}
+
+// Columns name the columns of a table that a scope filter uses.
+type Columns struct {
+	Owner      string // owner user ID column, e.g. "a.owner_id"
+	Department string // department ID column ("" if none)
+	// RecordType and ID enable sharing with collaborators through record_shares.
+	RecordType string
+	ID         string
+}
+
+// Filter returns a SQL predicate (with '?' placeholders) that keeps only rows
+// inside the principal's scope. It is always a complete boolean expression,
+// so callers can AND it into any WHERE clause.
+func (p *Principal) Filter(c Columns) (string, []any) {
+	if p == nil {
+		return "1 = 0", nil
+	}
+	if p.Scope == ScopeAll {
+		return "1 = 1", nil
+	}
+	var parts []string
+	var args []any
+	if c.Owner != "" {
+		parts = append(parts, c.Owner+" = ?")
+		args = append(args, p.UserID)
+	}
+	if p.Scope == ScopeDepartment && c.Department != "" && len(p.Departments) > 0 {
+		parts = append(parts, c.Department+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(p.Departments)), ", ")+")")
+		for _, d := range p.Departments {
+			args = append(args, d)
+		}
+	}
+	if c.RecordType != "" && c.ID != "" {
+		parts = append(parts, "EXISTS (SELECT 1 FROM record_shares rs WHERE rs.record_type = ? AND rs.record_id = "+c.ID+" AND rs.user_id = ?)")
+		args = append(args, c.RecordType, p.UserID)
+	}
+	if len(parts) == 0 {
+		return "1 = 0", nil
+	}
+	return "(" + strings.Join(parts, " OR ") + ")", args
+}
+
+type ctxKey struct{}
+
+// With stores the principal in ctx.
+func With(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, ctxKey{}, p)
+}
+
+// From returns the principal in ctx, or nil.
+func From(ctx context.Context) *Principal {
+	p, _ := ctx.Value(ctxKey{}).(*Principal)
+	return p
+}
+
+// System is the principal of administrative command-line actions
+// (`prelude user create`, …): every permission, all data, audited as "cli".
+func System() *Principal {
+	p := &Principal{Username: "cli", DisplayName: "命令行", Scope: ScopeAll, Permissions: map[string]bool{}, Roles: []string{RoleAdmin}}
+	for _, c := range Catalogue {
+		p.Permissions[c.Key] = true
+	}
+	return p
+}

@@ -1,0 +1,123 @@
+package httpx
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"strings"
+)
+
+// HandlerFunc is an API handler that returns a domain error instead of
+// writing one; the router writes it in the caller's language.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Route describes one endpoint; the OpenAPI document is generated from these.
+type Route struct {
+	Method  string
+	Path    string // ServeMux pattern path, e.g. /api/v1/users/{id}
+	Summary string
+	Tag     string
+	// Public routes need no sign-in (setup, login, health, public forms).
+	Public bool
+	// Permission, if set, is required (checked by the auth wrapper).
+	Permission string
+	// Request and Response are zero values of the body types (nil for none).
+	Request  any
+	Response any
+	// Status is the success status (default 200).
+	Status int
+	// Query documents query parameters by name.
+	Query []string
+	// BodyLimit overrides DefaultBodyLimit.
+	BodyLimit int64
+}
+
+// Middleware wraps a route's handler knowing its description.
+type Middleware func(Route, http.Handler) http.Handler
+
+// Router records routes and mounts them on a ServeMux.
+type Router struct {
+	mux        *http.ServeMux
+	routes     []Route
+	middleware []Middleware
+}
+
+// NewRouter returns an empty router.
+func NewRouter() *Router { return &Router{mux: http.NewServeMux()} }
+
+// Use adds a per-route middleware; the first added is the outermost.
+// Call it before Handle.
+func (rt *Router) Use(m Middleware) { rt.middleware = append(rt.middleware, m) }
+
+// Handle registers an API route.
+func (rt *Router) Handle(route Route, h HandlerFunc) {
+	if route.Status == 0 {
+		route.Status = http.StatusOK
+	}
+	var handler http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			WriteError(w, r, err)
+		}
+	})
+	for i := len(rt.middleware) - 1; i >= 0; i-- {
+		handler = rt.middleware[i](route, handler)
+	}
+	limit := route.BodyLimit
+	if limit == 0 {
+		limit = DefaultBodyLimit
+	}
+	inner := handler
+	handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		r = r.WithContext(context.WithValue(r.Context(), bodyLimitKey, limit))
+		inner.ServeHTTP(w, r)
+	})
+	rt.mux.Handle(route.Method+" "+route.Path, handler)
+	rt.routes = append(rt.routes, route)
+}
+
+// Mount registers a plain handler that is not part of the API document
+// (health checks, metrics, static files).
+func (rt *Router) Mount(pattern string, h http.Handler) { rt.mux.Handle(pattern, h) }
+
+// Routes returns the registered API routes sorted by path then method.
+func (rt *Router) Routes() []Route {
+	out := append([]Route(nil), rt.routes...)
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Path != out[j].Path {
+			return out[i].Path < out[j].Path
+		}
+		return out[i].Method < out[j].Method
+	})
+	return out
+}
+
+// ServeHTTP dispatches; unknown /api paths get the JSON 404/405 body.
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := rt.mux.Handler(r)
+	if pattern == "" && strings.HasPrefix(r.URL.Path, "/api/") {
+		// ServeMux answers 405 with an Allow header; keep its status, use our body.
+		rec := &statusSniffer{ResponseWriter: discardWriter{h: w.Header()}}
+		h.ServeHTTP(rec, r)
+		if rec.status == http.StatusMethodNotAllowed {
+			WriteError(w, r, methodNotAllowed)
+			return
+		}
+		WriteError(w, r, routeNotFound)
+		return
+	}
+	rt.mux.ServeHTTP(w, r)
+}
+
+type discardWriter struct{ h http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.h }
+func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardWriter) WriteHeader(int)             {}
+
+type statusSniffer struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusSniffer) WriteHeader(code int) { s.status = code }

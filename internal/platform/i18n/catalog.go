@@ -1,0 +1,82 @@
+package i18n
+
+// catalog holds every server-side message: {zh-CN, English}. Grouped by area;
+// a capability adds its own block here when it arrives.
+var catalog = map[string]entry{
+	// Errors (platform)
+	"err.validation_failed":   {"提交的内容有误，请检查标出的字段", "Some fields are invalid; check the marked fields"},
+	"err.bad_json":            {"请求内容不是有效的 JSON：%s", "The request body is not valid JSON: %s"},
+	"err.bad_utf8":            {"请求内容含有无效的 UTF-8 字符", "The request body contains invalid UTF-8"},
+	"err.unknown_field":       {"未知字段“%s”", "Unknown field \"%s\""},
+	"err.wrong_type":          {"字段“%s”的类型应为 %s", "Field \"%s\" must be of type %s"},
+	"err.empty_body":          {"请求内容为空", "The request body is empty"},
+	"err.trailing_data":       {"请求内容在 JSON 之后还有多余数据", "Unexpected data after the JSON body"},
+	"err.too_large":           {"请求内容过大（上限 %d 字节）", "The request body is too large (limit %d bytes)"},
+	"err.not_found":           {"%s不存在或无权访问", "%s not found or not accessible"},
+	"err.route_not_found":     {"接口不存在", "No such endpoint"},
+	"err.method_not_allowed":  {"该接口不支持此请求方法", "Method not allowed for this endpoint"},
+	"err.forbidden":           {"您没有执行此操作的权限", "You do not have permission to do this"},
+	"err.unauthorized":        {"请先登录", "Please sign in"},
+	"err.stale":               {"该记录已被他人修改，请刷新后重试", "This record was changed by someone else; reload and try again"},
+	"err.bad_if_match":        {"If-Match 请求头格式不正确", "The If-Match header is malformed"},
+	"err.internal":            {"服务器内部错误，请稍后重试（请求编号 %s）", "Internal server error; please try again later (request %s)"},
+	"err.bad_cursor":          {"分页游标无效", "The pagination cursor is invalid"},
+	"err.bad_limit":           {"limit 必须是 1 到 %d 之间的整数", "limit must be an integer between 1 and %d"},
+	"err.bad_param":           {"参数“%s”无效", "Parameter \"%s\" is invalid"},
+	"err.idem_mismatch":       {"Idempotency-Key 已用于另一个不同的请求", "This Idempotency-Key was already used for a different request"},
+	"err.idem_in_progress":    {"相同 Idempotency-Key 的请求正在处理中", "A request with this Idempotency-Key is still in progress"},
+	"err.idem_bad_key":        {"Idempotency-Key 须为 1 到 255 个可见字符", "Idempotency-Key must be 1 to 255 visible characters"},
+	"err.rate_limited":        {"请求过于频繁，请 %d 秒后再试", "Too many requests; try again in %d seconds"},
+	"err.cross_origin":        {"拒绝跨站请求", "Cross-origin request refused"},
+	"err.unsupported_media":   {"请求内容类型必须是 application/json", "Content-Type must be application/json"},
+	"err.read_only_token":     {"此 API 令牌为只读，不能修改数据", "This API token is read-only and cannot change data"},
+
+	// Field problems
+	"field.required":      {"必填", "is required"},
+	"field.too_long":      {"不能超过 %d 个字符", "must be at most %d characters"},
+	"field.too_short":     {"至少需要 %d 个字符", "must be at least %d characters"},
+	"field.invalid":       {"格式不正确", "is not valid"},
+	"field.email":         {"不是有效的邮箱地址", "is not a valid email address"},
+	"field.mobile":        {"不是有效的手机号码", "is not a valid mobile number"},
+	"field.username":      {"只能包含字母、数字、点、下划线和连字符，3 到 32 个字符", "may contain letters, digits, '.', '_' and '-', 3 to 32 characters"},
+	"field.taken":         {"已被占用", "is already taken"},
+	"field.unknown_role":  {"未知角色“%s”", "unknown role \"%s\""},
+	"field.unknown_perm":  {"未知权限“%s”", "unknown permission \"%s\""},
+	"field.one_of":        {"必须是以下之一：%s", "must be one of: %s"},
+	"field.not_found":     {"所选记录不存在", "the selected record does not exist"},
+	"field.weak_password": {"密码太弱：至少 10 个字符，且不能与用户名相同或过于简单", "too weak: at least 10 characters, not the username, not a common password"},
+	"field.control_chars": {"不能包含控制字符", "must not contain control characters"},
+	"field.cycle":         {"不能把部门移动到它自己或其下级部门之下", "cannot move a department under itself or one of its sub-departments"},
+	"field.future":        {"必须是将来的时间", "must be in the future"},
+	"field.grant_denied":  {"您不能授予自己没有的权限（角色“%s”）", "you cannot grant permissions you do not hold (role \"%s\")"},
+	"field.wrong_password": {"当前密码不正确", "the current password is wrong"},
+	"field.totp_code":     {"验证码不正确或已过期", "the code is wrong or expired"},
+
+	// Entities
+	"entity.user":       {"用户", "User"},
+	"entity.department": {"部门", "Department"},
+	"entity.role":       {"角色", "Role"},
+	"entity.token":      {"API 令牌", "API token"},
+	"entity.job":        {"后台任务", "Job"},
+
+	// Authentication
+	"auth.invalid_credentials": {"用户名或密码错误", "Wrong username or password"},
+	"auth.locked":              {"登录失败次数过多，账户已临时锁定，请 %d 分钟后再试", "Too many failed sign-ins; the account is locked for %d more minutes"},
+	"auth.totp_required":       {"请输入两步验证码", "Enter your two-factor authentication code"},
+	"auth.totp_invalid":        {"两步验证码不正确", "The two-factor code is wrong"},
+	"auth.disabled":            {"账户已停用，请联系管理员", "This account is disabled; contact your administrator"},
+	"auth.setup_done":          {"系统已完成初始化", "Setup has already been completed"},
+	"auth.setup_token":         {"初始化令牌无效", "The setup token is invalid"},
+	"auth.totp_already":        {"两步验证已开启", "Two-factor authentication is already on"},
+	"auth.totp_not_started":    {"请先生成两步验证密钥", "Start two-factor setup first"},
+	"auth.totp_off":            {"两步验证未开启", "Two-factor authentication is not on"},
+
+	// Organisation rules
+	"org.dept_not_empty":     {"该部门下还有用户或子部门，不能删除", "This department still has users or sub-departments and cannot be deleted"},
+	"org.self_disable":       {"不能停用自己的账户", "You cannot disable your own account"},
+	"org.last_admin":         {"系统至少需要一位启用的管理员", "At least one active administrator is required"},
+	"org.role_admin_fixed":   {"管理员角色必须保留全部权限和全部数据范围", "The administrator role must keep every permission and the all-data scope"},
+	"org.already_active":     {"账户已是启用状态", "The account is already active"},
+	"org.already_disabled":   {"账户已是停用状态", "The account is already disabled"},
+	"jobs.not_retryable":     {"只有失败的任务可以重试", "Only failed jobs can be retried"},
+}

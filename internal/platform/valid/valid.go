@@ -1,0 +1,76 @@
+// Package valid checks common field formats (text, email, mainland and
+// international mobile numbers) and records problems in an errs.Validation.
+package valid
+
+import (
+	"net/mail"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"prelude/internal/platform/errs"
+)
+
+// Text trims s and checks it is present (if required), at most max runes and
+// free of control characters. It returns the trimmed value.
+func Text(v *errs.Validation, field, s string, required bool, max int) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "" && required:
+		v.Add(field, "field.required")
+	case !utf8.ValidString(s):
+		v.Add(field, "field.invalid")
+	case utf8.RuneCountInString(s) > max:
+		v.Add(field, "field.too_long", max)
+	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }):
+		v.Add(field, "field.control_chars")
+	}
+	return s
+}
+
+// Email checks an optional address; "" passes unless required.
+func Email(v *errs.Validation, field, s string, required bool) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		if required {
+			v.Add(field, "field.required")
+		}
+		return s
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || len(s) > 254 || !strings.Contains(s[strings.LastIndex(s, "@"):], ".") {
+		v.Add(field, "field.email")
+	}
+	return s
+}
+
+var (
+	cnMobile   = regexp.MustCompile(`^1[3-9]\d{9}$`)
+	intlMobile = regexp.MustCompile(`^\+[1-9]\d{6,14}$`)
+)
+
+// Mobile accepts a mainland China mobile (11 digits starting 13–19, with an
+// optional +86/86 prefix, spaces and dashes ignored) or an international
+// number in E.164 form. Mainland numbers are normalised to 11 digits.
+func Mobile(v *errs.Validation, field, s string, required bool) string {
+	s = strings.NewReplacer(" ", "", "-", "", "(", "", ")", "").Replace(strings.TrimSpace(s))
+	if s == "" {
+		if required {
+			v.Add(field, "field.required")
+		}
+		return s
+	}
+	cn := strings.TrimPrefix(strings.TrimPrefix(s, "+86"), "0086")
+	if len(cn) == 13 && strings.HasPrefix(cn, "86") {
+		cn = cn[2:]
+	}
+	if cnMobile.MatchString(cn) {
+		return cn
+	}
+	if intlMobile.MatchString(s) && !strings.HasPrefix(s, "+86") {
+		return s
+	}
+	v.Add(field, "field.mobile")
+	return s
+}

@@ -1,0 +1,190 @@
+// Package server composes Prelude's capabilities into one http.Handler plus
+// background work, and runs it with an orderly shutdown. It is the only
+// package that knows every capability.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"prelude/internal/migrations"
+	"prelude/internal/org"
+	"prelude/internal/platform/audit"
+	"prelude/internal/platform/config"
+	"prelude/internal/platform/db"
+	"prelude/internal/platform/httpx"
+	"prelude/internal/platform/jobs"
+)
+
+// Version is set at build time (-ldflags "-X prelude/internal/server.Version=…").
+var Version = "dev"
+
+// Server is one running Prelude instance.
+type Server struct {
+	Cfg     *config.Config
+	DB      *db.DB
+	Log     *slog.Logger
+	Audit   *audit.Log
+	Jobs    *jobs.Queue
+	Org     *org.Service
+	OrgAPI  *org.API
+	Router  *httpx.Router
+	handler http.Handler
+	reg     *prometheus.Registry
+	// SetupToken is the one-time setup token printed at first start ("" if
+	// users exist or another instance printed one recently).
+	SetupToken string
+}
+
+// Open connects, migrates and wires everything; it does not listen.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
+	d, err := db.Open(ctx, db.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+	if err != nil {
+		return nil, err
+	}
+	s, err := build(ctx, cfg, log, d)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func build(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB) (*Server, error) {
+	if _, err := d.Migrate(ctx, migrations.FS, log); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	key, err := auditKey(ctx, cfg, d, log)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s := &Server{Cfg: cfg, DB: d, Log: log, reg: reg}
+	s.Audit = audit.New(d, key)
+	s.Org = org.NewService(d, s.Audit, log, org.Config{SessionTTL: cfg.SessionTTL, SessionIdle: cfg.SessionIdle})
+	if err := s.Org.Bootstrap(ctx); err != nil {
+		return nil, fmt.Errorf("seed roles: %w", err)
+	}
+	s.Jobs = jobs.New(d, log, jobs.Options{Workers: cfg.Workers, Registerer: reg})
+	s.registerJobs()
+	reg.MustRegister(dbStatsCollector{d})
+	s.OrgAPI = &org.API{Svc: s.Org, TrustProxy: cfg.TrustProxy}
+	s.Router = httpx.NewRouter()
+	s.routes()
+	s.handler = s.wrap(s.Router)
+	if s.SetupToken, err = s.Org.EnsureSetupToken(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// auditKey returns the configured key, or one generated once and kept in the
+// data directory (SQLite) or the database (PostgreSQL, shared by instances).
+func auditKey(ctx context.Context, cfg *config.Config, d *db.DB, log *slog.Logger) ([]byte, error) {
+	if cfg.AuditKey != "" {
+		return []byte(cfg.AuditKey), nil
+	}
+	if d.Dialect == db.SQLite {
+		path := filepath.Join(cfg.DataDir, "audit.key")
+		if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+			return b, nil
+		}
+		k := randomHex(32)
+		if err := os.WriteFile(path, []byte(k), 0o600); err != nil {
+			return nil, fmt.Errorf("write audit key: %w", err)
+		}
+		return []byte(k), nil
+	}
+	log.Warn("PRELUDE_AUDIT_KEY not set: the audit key is kept in the database, so only edits by someone without database access are detectable; set PRELUDE_AUDIT_KEY_FILE for full tamper evidence")
+	k := randomHex(32)
+	if _, err := d.Exec(ctx, "INSERT INTO settings (key, value, updated_at) VALUES ('audit.key', ?, ?) ON CONFLICT (key) DO NOTHING", k, db.Ms(d.Now())); err != nil {
+		return nil, err
+	}
+	var stored string
+	if err := d.QueryRow(ctx, "SELECT value FROM settings WHERE key = 'audit.key'").Scan(&stored); err != nil {
+		return nil, err
+	}
+	return []byte(stored), nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Handler is the whole HTTP surface (API, UI, health, metrics).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close releases the database.
+func (s *Server) Close() error { return s.DB.Close() }
+
+// Serve listens on ln until ctx ends, then shuts down in order: stop
+// accepting, finish in-flight requests, stop jobs, close the database.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+	}
+	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopJobs()
+	s.Jobs.Start(jobCtx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.Log.Info("shutting down", "timeout", s.Cfg.ShutdownTimeout.String())
+	shutCtx, cancel := context.WithTimeout(context.Background(), s.Cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(shutCtx)
+	if jerr := s.Jobs.Stop(shutCtx); jerr != nil && err == nil {
+		err = jerr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// dbStatsCollector exports connection pool statistics.
+type dbStatsCollector struct{ d *db.DB }
+
+var (
+	poolOpen  = prometheus.NewDesc("prelude_db_open_connections", "Open database connections by pool.", []string{"pool"}, nil)
+	poolInUse = prometheus.NewDesc("prelude_db_in_use_connections", "Database connections in use by pool.", []string{"pool"}, nil)
+	poolWait  = prometheus.NewDesc("prelude_db_wait_count_total", "Waits for a database connection by pool.", []string{"pool"}, nil)
+)
+
+func (c dbStatsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- poolOpen; ch <- poolInUse; ch <- poolWait }
+
+func (c dbStatsCollector) Collect(ch chan<- prometheus.Metric) {
+	w, r := c.d.Stats()
+	emit := func(pool string, open, inUse int, wait int64) {
+		ch <- prometheus.MustNewConstMetric(poolOpen, prometheus.GaugeValue, float64(open), pool)
+		ch <- prometheus.MustNewConstMetric(poolInUse, prometheus.GaugeValue, float64(inUse), pool)
+		ch <- prometheus.MustNewConstMetric(poolWait, prometheus.CounterValue, float64(wait), pool)
+	}
+	emit("write", w.OpenConnections, w.InUse, w.WaitCount)
+	if c.d.Dialect == db.SQLite {
+		emit("read", r.OpenConnections, r.InUse, r.WaitCount)
+	}
+}
