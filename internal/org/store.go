@@ -16,12 +16,12 @@ import (
 // userRow is a users row with the secrets services need and the API never shows.
 type userRow struct {
 	User
-	DepartmentID  string
-	PasswordHash  string
-	TOTPSecret    string
-	TOTPLastStep  int64
-	FailedLogins  int
-	LockedUntil   time.Time
+	DepartmentID string
+	PasswordHash string
+	TOTPSecret   string
+	TOTPLastStep int64
+	FailedLogins int
+	LockedUntil  time.Time
 }
 
 const userCols = `u.id, u.username, u.display_name, u.email, u.mobile, COALESCE(u.department_id, ''), COALESCE(d.name, ''),

@@ -174,7 +174,11 @@ var (
 	poolWait  = prometheus.NewDesc("prelude_db_wait_count_total", "Waits for a database connection by pool.", []string{"pool"}, nil)
 )
 
-func (c dbStatsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- poolOpen; ch <- poolInUse; ch <- poolWait }
+func (c dbStatsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- poolOpen
+	ch <- poolInUse
+	ch <- poolWait
+}
 
 func (c dbStatsCollector) Collect(ch chan<- prometheus.Metric) {
 	w, r := c.d.Stats()
