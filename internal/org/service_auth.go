@@ -3,7 +3,6 @@ package org
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -26,6 +25,7 @@ type Config struct {
 	LockAfter   int           // failed sign-ins before a temporary lock (default 5)
 	LockFor     time.Duration // lock duration (default 15 min)
 	Issuer      string        // TOTP issuer label
+	LoginRate   int           // sign-in attempts per minute per address (default 30)
 }
 
 // Service holds the organisation and identity rules.
@@ -54,7 +54,10 @@ func NewService(d *db.DB, a *audit.Log, log *slog.Logger, cfg Config) *Service {
 	if cfg.Issuer == "" {
 		cfg.Issuer = "Prelude"
 	}
-	return &Service{db: d, audit: a, log: log, cfg: cfg, loginIPs: auth.NewLimiter(30, 15)}
+	if cfg.LoginRate == 0 {
+		cfg.LoginRate = 30
+	}
+	return &Service{db: d, audit: a, log: log, cfg: cfg, loginIPs: auth.NewLimiter(cfg.LoginRate, max(1, cfg.LoginRate/2))}
 }
 
 // Bootstrap seeds built-in roles. Run at every start (idempotent).
@@ -102,6 +105,11 @@ func (s *Service) EnsureSetupToken(ctx context.Context) (string, error) {
 
 // Setup creates the first administrator and a root department, and signs in.
 func (s *Service) Setup(ctx context.Context, in SetupInput, lang i18n.Lang, ip, ua string) (*Me, string, error) {
+	if needed, err := s.SetupNeeded(ctx); err != nil {
+		return nil, "", err
+	} else if !needed {
+		return nil, "", errs.New(errs.Conflict, "setup_done", "auth.setup_done")
+	}
 	var v errs.Validation
 	in.Username = strings.TrimSpace(in.Username)
 	if !usernameRe.MatchString(in.Username) {
@@ -668,5 +676,3 @@ func toAPI(p *authz.Principal, u *userRow) User {
 	}
 	return out
 }
-
-var errNoPrincipal = errors.New("org: no principal in context")

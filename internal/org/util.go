@@ -24,5 +24,3 @@ func sortRoles(rs []*Role, order map[string]int) {
 		return rs[i].Name < rs[j].Name
 	})
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -54,7 +54,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	if err != nil {
 		return nil, err
 	}
-	s, err := build(ctx, cfg, log, d)
+	s, err := New(ctx, cfg, log, d)
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -62,7 +62,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	return s, nil
 }
 
-func build(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB) (*Server, error) {
+// New wires a server on an open database (tests pass their own).
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB) (*Server, error) {
 	if _, err := d.Migrate(ctx, migrations.FS, log); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
@@ -74,7 +75,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB) 
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := &Server{Cfg: cfg, DB: d, Log: log, reg: reg}
 	s.Audit = audit.New(d, key)
-	s.Org = org.NewService(d, s.Audit, log, org.Config{SessionTTL: cfg.SessionTTL, SessionIdle: cfg.SessionIdle})
+	s.Org = org.NewService(d, s.Audit, log, org.Config{SessionTTL: cfg.SessionTTL, SessionIdle: cfg.SessionIdle, LoginRate: cfg.LoginRateLimit})
 	if err := s.Org.Bootstrap(ctx); err != nil {
 		return nil, fmt.Errorf("seed roles: %w", err)
 	}

@@ -29,6 +29,7 @@ type Config struct {
 	SessionTTL      time.Duration
 	SessionIdle     time.Duration
 	Workers         int
+	LoginRateLimit  int
 	ShutdownTimeout time.Duration
 }
 
@@ -50,6 +51,7 @@ var Options = []Option{
 	{"log-format", "PRELUDE_LOG_FORMAT", "json", "json or text", false},
 	{"session-ttl", "PRELUDE_SESSION_TTL", "720h", "absolute lifetime of a sign-in session", false},
 	{"session-idle", "PRELUDE_SESSION_IDLE", "168h", "a session unused this long ends", false},
+	{"login-rate-limit", "PRELUDE_LOGIN_RATE_LIMIT", "30", "sign-in attempts per minute from one client address (bursts of half that)", false},
 	{"workers", "PRELUDE_WORKERS", "2", "background job workers per instance", false},
 	{"shutdown-timeout", "PRELUDE_SHUTDOWN_TIMEOUT", "20s", "how long shutdown waits for in-flight requests and jobs", false},
 }
@@ -92,6 +94,9 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	}
 	if c.Workers, err = strconv.Atoi(*vals["workers"]); err != nil || c.Workers < 0 || c.Workers > 64 {
 		bad("workers", errors.New("must be an integer from 0 to 64"))
+	}
+	if c.LoginRateLimit, err = strconv.Atoi(*vals["login-rate-limit"]); err != nil || c.LoginRateLimit < 1 {
+		bad("login-rate-limit", errors.New("must be a positive integer"))
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("addr", errors.New("must be host:port or :port"))

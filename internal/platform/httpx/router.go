@@ -92,32 +92,23 @@ func (rt *Router) Routes() []Route {
 	return out
 }
 
-// ServeHTTP dispatches; unknown /api paths get the JSON 404/405 body.
+// ServeHTTP dispatches; unknown /api paths get the JSON 404 or 405 body
+// rather than whatever a catch-all (the web UI) would serve.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h, pattern := rt.mux.Handler(r)
-	if pattern == "" && strings.HasPrefix(r.URL.Path, "/api/") {
-		// ServeMux answers 405 with an Allow header; keep its status, use our body.
-		rec := &statusSniffer{ResponseWriter: discardWriter{h: w.Header()}}
-		h.ServeHTTP(rec, r)
-		if rec.status == http.StatusMethodNotAllowed {
-			WriteError(w, r, methodNotAllowed)
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		if _, pattern := rt.mux.Handler(r); !strings.Contains(pattern, "/api/") {
+			for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete} {
+				probe := r.Clone(r.Context())
+				probe.Method = m
+				if _, p := rt.mux.Handler(probe); strings.Contains(p, "/api/") {
+					w.Header().Set("Allow", m)
+					WriteError(w, r, methodNotAllowed)
+					return
+				}
+			}
+			WriteError(w, r, routeNotFound)
 			return
 		}
-		WriteError(w, r, routeNotFound)
-		return
 	}
 	rt.mux.ServeHTTP(w, r)
 }
-
-type discardWriter struct{ h http.Header }
-
-func (d discardWriter) Header() http.Header         { return d.h }
-func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (d discardWriter) WriteHeader(int)             {}
-
-type statusSniffer struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusSniffer) WriteHeader(code int) { s.status = code }
