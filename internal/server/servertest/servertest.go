@@ -77,7 +77,10 @@ func StartWith(t testing.TB, d *db.DB, cfg *config.Config) *Env {
 
 type testWriter struct{ t testing.TB }
 
-func (w testWriter) Write(b []byte) (int, error) { w.t.Log(strings.TrimSpace(string(b))); return len(b), nil }
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
 
 // Client is a browser-like client with its own cookie jar.
 type Client struct {
