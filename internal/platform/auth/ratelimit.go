@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"math"
 	"sync"
 	"time"
 )
@@ -46,7 +47,7 @@ func (l *Limiter) Allow(key string) (bool, int) {
 		b.tokens--
 		return true, 0
 	}
-	wait := int((1-b.tokens)/l.rate) + 1
+	wait := int(math.Ceil((1 - b.tokens) / l.rate))
 	return false, wait
 }
 
