@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every test Prelude has, on a fresh machine as on a developer's:
+# static checks, Go tests on SQLite and PostgreSQL, short fuzz runs, the web
+# UI's unit tests and build, and browser tests in headless Chromium.
+# It installs or starts what it needs (PostgreSQL, Chromium, npm packages).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:$(go env GOPATH)/bin"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "PostgreSQL"
+if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  if command -v pg_ctlcluster >/dev/null; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+  fi
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+fi
+pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not reachable on 127.0.0.1:5432"; exit 1; }
+export PRELUDE_TEST_DATABASE_URL="${PRELUDE_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
+
+step "gofmt, go vet, staticcheck"
+unformatted=$(gofmt -l cmd internal web/embed.go)
+if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
+go vet ./...
+if ! command -v staticcheck >/dev/null; then go install honnef.co/go/tools/cmd/staticcheck@v0.8.2; fi
+staticcheck ./...
+
+step "Go tests (SQLite and PostgreSQL)"
+go test -count=1 ./...
+
+step "Fuzz (short runs)"
+go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 5s ./internal/platform/httpx/
+go test -run '^$' -fuzz '^FuzzParseCursor$' -fuzztime 5s ./internal/platform/httpx/
+
+step "Web UI: unit tests and build"
+(cd web && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run build)
+
+step "Browser tests (headless Chromium)"
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+./scripts/e2e.sh
