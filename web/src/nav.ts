@@ -1,0 +1,71 @@
+import type { Component } from 'vue'
+import { Avatar, Document, HomeFilled, Key, OfficeBuilding, Setting, Timer, User } from '@element-plus/icons-vue'
+
+/**
+ * Which permissions open each page (any one of them is enough). Shared by the
+ * sidebar and the route guards so both always agree.
+ */
+export const PAGE_PERMISSIONS: Record<string, string[]> = {
+  users: ['users.read', 'users.manage'],
+  departments: ['departments.manage', 'users.read'],
+  roles: ['roles.manage'],
+  audit: ['audit.read'],
+  jobs: ['jobs.manage'],
+}
+
+export interface NavItem {
+  key: string
+  /** i18n key of the label */
+  label: string
+  icon: Component
+  path?: string
+  /** any one of these opens the item; none = every signed-in user */
+  permissions?: string[]
+  children?: NavItem[]
+}
+
+export const NAV_ITEMS: NavItem[] = [
+  { key: 'home', label: 'nav.home', icon: HomeFilled, path: '/' },
+  { key: 'account', label: 'nav.account', icon: Avatar, path: '/account' },
+  {
+    key: 'admin',
+    label: 'nav.admin',
+    icon: Setting,
+    children: [
+      { key: 'users', label: 'nav.users', icon: User, path: '/admin/users', permissions: PAGE_PERMISSIONS.users },
+      {
+        key: 'departments',
+        label: 'nav.departments',
+        icon: OfficeBuilding,
+        path: '/admin/departments',
+        permissions: PAGE_PERMISSIONS.departments,
+      },
+      { key: 'roles', label: 'nav.roles', icon: Key, path: '/admin/roles', permissions: PAGE_PERMISSIONS.roles },
+      { key: 'audit', label: 'nav.audit', icon: Document, path: '/admin/audit', permissions: PAGE_PERMISSIONS.audit },
+      { key: 'jobs', label: 'nav.jobs', icon: Timer, path: '/admin/jobs', permissions: PAGE_PERMISSIONS.jobs },
+    ],
+  },
+]
+
+export function allowed(required: string[] | undefined, granted: Iterable<string>): boolean {
+  if (!required || required.length === 0) return true
+  const set = granted instanceof Set ? (granted as Set<string>) : new Set(granted)
+  return required.some((p) => set.has(p))
+}
+
+/** The navigation tree the user may see: items without permission and empty groups removed. */
+export function filterNav(items: NavItem[], granted: Iterable<string>): NavItem[] {
+  const set = new Set(granted)
+  const out: NavItem[] = []
+  for (const item of items) {
+    if (!allowed(item.permissions, set)) continue
+    if (item.children) {
+      const children = filterNav(item.children, set)
+      if (children.length === 0) continue
+      out.push({ ...item, children })
+    } else {
+      out.push(item)
+    }
+  }
+  return out
+}

@@ -1,0 +1,99 @@
+import { createRouter, createWebHistory, type RouteRecordRaw, type Router, type RouterHistory } from 'vue-router'
+import { useAuthStore } from '@/stores/auth'
+import { PAGE_PERMISSIONS, allowed } from '@/nav'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** reachable without signing in */
+    public?: boolean
+    /** i18n key of the page title */
+    title?: string
+    /** any one of these is needed */
+    permissions?: string[]
+    /** i18n key of the parent section for the breadcrumb */
+    section?: string
+  }
+}
+
+export const routes: RouteRecordRaw[] = [
+  { path: '/setup', name: 'setup', component: () => import('@/views/SetupView.vue'), meta: { public: true, title: 'setup.title' } },
+  { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true, title: 'login.title' } },
+  {
+    path: '/',
+    component: () => import('@/layouts/AppLayout.vue'),
+    children: [
+      { path: '', name: 'home', component: () => import('@/views/HomeView.vue'), meta: { title: 'nav.home' } },
+      { path: 'account', name: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: 'nav.account' } },
+      {
+        path: 'admin/users',
+        name: 'users',
+        component: () => import('@/views/admin/UsersView.vue'),
+        meta: { title: 'nav.users', section: 'nav.admin', permissions: PAGE_PERMISSIONS.users },
+      },
+      {
+        path: 'admin/departments',
+        name: 'departments',
+        component: () => import('@/views/admin/DepartmentsView.vue'),
+        meta: { title: 'nav.departments', section: 'nav.admin', permissions: PAGE_PERMISSIONS.departments },
+      },
+      {
+        path: 'admin/roles',
+        name: 'roles',
+        component: () => import('@/views/admin/RolesView.vue'),
+        meta: { title: 'nav.roles', section: 'nav.admin', permissions: PAGE_PERMISSIONS.roles },
+      },
+      {
+        path: 'admin/audit',
+        name: 'audit',
+        component: () => import('@/views/admin/AuditView.vue'),
+        meta: { title: 'nav.audit', section: 'nav.admin', permissions: PAGE_PERMISSIONS.audit },
+      },
+      {
+        path: 'admin/jobs',
+        name: 'jobs',
+        component: () => import('@/views/admin/JobsView.vue'),
+        meta: { title: 'nav.jobs', section: 'nav.admin', permissions: PAGE_PERMISSIONS.jobs },
+      },
+      { path: '403', name: 'forbidden', component: () => import('@/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
+      { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('@/views/NotFoundView.vue'), meta: { title: 'errors.notFoundTitle' } },
+    ],
+  },
+]
+
+/** A same-site path from ?redirect=, or '/' (no open redirects). */
+export function safeRedirect(v: unknown): string {
+  if (typeof v !== 'string' || !v.startsWith('/') || v.startsWith('//') || v.startsWith('/\\')) return '/'
+  if (v.startsWith('/login') || v.startsWith('/setup')) return '/'
+  return v
+}
+
+export function installGuards(router: Router): void {
+  router.beforeEach(async (to) => {
+    const auth = useAuthStore()
+    if (await auth.checkSetup()) {
+      return to.name === 'setup' ? true : { name: 'setup', query: to.query }
+    }
+    if (to.name === 'setup') return { name: 'home' }
+    if (!auth.loaded) await auth.fetchMe()
+    if (to.meta.public) {
+      return to.name === 'login' && auth.me ? { path: safeRedirect(to.query.redirect) } : true
+    }
+    if (!auth.me) {
+      return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+    }
+    if (!allowed(to.meta.permissions, auth.permissions)) {
+      return { name: 'forbidden' }
+    }
+    return true
+  })
+}
+
+export function createAppRouter(history: RouterHistory = createWebHistory('/')): Router {
+  const router = createRouter({
+    history,
+    routes,
+    scrollBehavior: () => ({ top: 0 }),
+  })
+  installGuards(router)
+  return router
+}
