@@ -418,56 +418,57 @@ func (s *Service) PrincipalFromToken(ctx context.Context, token, ip, ua string) 
 // principalFor builds the principal of an active user: roles, the union of
 // their permissions, the widest data scope, and the department subtree.
 func (s *Service) principalFor(ctx context.Context, userID string) (*authz.Principal, error) {
+	// One query for the user and their roles: this runs on every request.
+	rows, err := s.db.Query(ctx, `SELECT u.username, u.display_name, COALESCE(u.department_id, ''), u.locale, u.active,
+		COALESCE(r.name, ''), COALESCE(r.data_scope, ''), COALESCE(r.permissions, '')
+		FROM users u LEFT JOIN user_roles ur ON ur.user_id = u.id LEFT JOIN roles r ON r.name = ur.role
+		WHERE u.id = ? ORDER BY r.name`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
 	var p *authz.Principal
-	err := s.db.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
-		var username, display, dept, locale string
+	for rows.Next() {
+		var username, display, dept, locale, role, scope, perms string
 		var active bool
-		err := tx.QueryRow(ctx, "SELECT username, display_name, COALESCE(department_id, ''), locale, active FROM users WHERE id = ?", userID).
-			Scan(&username, &display, &dept, &locale, &active)
-		if isNotFound(err) || (err == nil && !active) {
-			return nil
+		if err := rows.Scan(&username, &display, &dept, &locale, &active, &role, &scope, &perms); err != nil {
+			return nil, err
 		}
+		if !active {
+			return nil, nil
+		}
+		if p == nil {
+			lang, _ := i18n.Parse(locale)
+			p = &authz.Principal{UserID: userID, Username: username, DisplayName: display, DepartmentID: dept, Locale: lang,
+				Permissions: map[string]bool{}, Scope: authz.ScopeOwn}
+		}
+		if role == "" {
+			continue
+		}
+		p.Roles = append(p.Roles, role)
+		if sc := authz.Scope(scope); sc.Rank() > p.Scope.Rank() {
+			p.Scope = sc
+		}
+		var list []string
+		if err := json.Unmarshal([]byte(perms), &list); err != nil {
+			return nil, err
+		}
+		for _, k := range list {
+			p.Permissions[k] = true
+		}
+	}
+	if err := rows.Err(); err != nil || p == nil {
+		return nil, err
+	}
+	rows.Close()
+	if p.Scope == authz.ScopeDepartment && p.DepartmentID != "" {
+		all, err := listDepartments(ctx, s.db)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		lang, _ := i18n.Parse(locale)
-		p = &authz.Principal{UserID: userID, Username: username, DisplayName: display, DepartmentID: dept, Locale: lang,
-			Permissions: map[string]bool{}, Scope: authz.ScopeOwn}
-		rows, err := tx.Query(ctx, "SELECT r.name, r.data_scope, r.permissions FROM user_roles ur JOIN roles r ON r.name = ur.role WHERE ur.user_id = ? ORDER BY r.name", userID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var name, scope, perms string
-			if err := rows.Scan(&name, &scope, &perms); err != nil {
-				return err
-			}
-			p.Roles = append(p.Roles, name)
-			if sc := authz.Scope(scope); sc.Rank() > p.Scope.Rank() {
-				p.Scope = sc
-			}
-			var list []string
-			if err := json.Unmarshal([]byte(perms), &list); err != nil {
-				return err
-			}
-			for _, k := range list {
-				p.Permissions[k] = true
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if p.Scope == authz.ScopeDepartment && dept != "" {
-			all, err := listDepartments(ctx, tx)
-			if err != nil {
-				return err
-			}
-			p.Departments = subtree(all, dept)
-		}
-		return nil
-	})
-	return p, err
+		p.Departments = subtree(all, p.DepartmentID)
+	}
+	return p, nil
 }
 
 // ---- the signed-in user ----
@@ -475,10 +476,12 @@ func (s *Service) principalFor(ctx context.Context, userID string) (*authz.Princ
 // Me returns the caller's own record (never masked).
 func (s *Service) Me(ctx context.Context) (*Me, error) {
 	p := authz.From(ctx)
-	u, err := getUser(ctx, s.db, "u.id = ?", p.UserID)
+	// The principal already holds the roles; read just the user row.
+	u, err := scanUser(s.db.QueryRow(ctx, "SELECT "+userCols+userFrom+" WHERE u.id = ?", p.UserID))
 	if err != nil {
 		return nil, err
 	}
+	u.Roles = append([]string{}, p.Roles...)
 	return &Me{User: u.User, Permissions: p.PermissionList(), DataScope: p.Scope}, nil
 }
 
