@@ -3,7 +3,7 @@ export const ROLE_NAMES = ['admin', 'manager', 'presales', 'sales', 'service', '
 
 export const DATA_SCOPES = ['own', 'department', 'all'] as const
 
-export const JOB_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'dead'] as const
+export const JOB_STATUSES = ['pending', 'running', 'succeeded', 'dead'] as const
 
 /** Permission areas in display order (unknown areas are appended). */
 export const PERMISSION_AREAS = ['users', 'organisation', 'security', 'system'] as const

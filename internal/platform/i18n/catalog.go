@@ -78,5 +78,5 @@ var catalog = map[string]entry{
 	"org.role_admin_fixed": {"管理员角色必须保留全部权限和全部数据范围", "The administrator role must keep every permission and the all-data scope"},
 	"org.already_active":   {"账户已是启用状态", "The account is already active"},
 	"org.already_disabled": {"账户已是停用状态", "The account is already disabled"},
-	"jobs.not_retryable":   {"只有失败的任务可以重试", "Only failed jobs can be retried"},
+	"jobs.not_retryable":   {"只有已放弃（重试次数已用尽）的任务可以重试", "Only dead jobs (retries used up) can be retried"},
 }

@@ -163,7 +163,7 @@ export interface AuditVerify {
   first_bad: { id: string; seq: number; reason: string } | null
 }
 
-export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'dead'
+export type JobStatus = 'pending' | 'running' | 'succeeded' | 'dead'
 
 export interface Job {
   id: string

@@ -454,7 +454,6 @@ const en: Shape<MessageSchema> = {
       pending: 'Pending',
       running: 'Running',
       succeeded: 'Succeeded',
-      failed: 'Failed',
       dead: 'Dead',
     },
   },

@@ -451,7 +451,6 @@ const zhCN = {
       pending: '等待中',
       running: '运行中',
       succeeded: '已成功',
-      failed: '失败',
       dead: '已放弃',
     },
   },
