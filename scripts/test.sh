@@ -35,6 +35,10 @@ go test -run '^$' -fuzz '^FuzzParseCursor$' -fuzztime 5s ./internal/platform/htt
 
 step "Web UI: unit tests and build"
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run build)
+# The binary embeds the committed web/dist: it must be what the sources build.
+if [ -d .git ] && { ! git diff --quiet -- web/dist || [ -n "$(git ls-files --others --exclude-standard web/dist)" ]; }; then
+  echo "web/dist is stale: run 'make ui' and commit web/dist"; git status --short web/dist | head; exit 1
+fi
 
 step "Browser tests (headless Chromium)"
 if [ ! -x /usr/bin/chromium ]; then
