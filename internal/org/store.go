@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -256,18 +257,65 @@ func listRoles(ctx context.Context, q db.Querier) ([]*Role, error) {
 	return out, nil
 }
 
-// seedRoles inserts missing built-in roles (new roles arrive with upgrades;
-// existing ones keep the administrator's edits).
+// seedRoles inserts missing built-in roles and grants built-in roles the
+// default permissions that arrived with an upgrade. Each (role, permission)
+// default is applied once and remembered, so an administrator who later
+// removes it is not overruled at the next start.
 func seedRoles(ctx context.Context, tx *db.Tx) error {
-	for _, r := range authz.BuiltinRoles() {
-		perms, _ := json.Marshal(r.Permissions)
-		_, err := tx.Exec(ctx, `INSERT INTO roles (name, data_scope, permissions, builtin, version, updated_at) VALUES (?, ?, ?, ?, 1, ?)
-			ON CONFLICT (name) DO NOTHING`, r.Name, string(r.Scope), string(perms), true, db.Ms(tx.Now()))
+	var appliedJSON string
+	err := tx.QueryRow(ctx, "SELECT value FROM settings WHERE key = 'roles.defaults_applied'").Scan(&appliedJSON)
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	applied := map[string]bool{}
+	if appliedJSON != "" {
+		var list []string
+		if err := json.Unmarshal([]byte(appliedJSON), &list); err != nil {
+			return err
+		}
+		for _, k := range list {
+			applied[k] = true
+		}
+	}
+	for _, def := range authz.BuiltinRoles() {
+		perms, _ := json.Marshal(def.Permissions)
+		if _, err := tx.Exec(ctx, `INSERT INTO roles (name, data_scope, permissions, builtin, version, updated_at) VALUES (?, ?, ?, ?, 1, ?)
+			ON CONFLICT (name) DO NOTHING`, def.Name, string(def.Scope), string(perms), true, db.Ms(tx.Now())); err != nil {
+			return err
+		}
+		r, err := getRole(ctx, tx, def.Name)
 		if err != nil {
 			return err
 		}
+		changed := false
+		for _, p := range def.Permissions {
+			key := def.Name + ":" + p
+			if applied[key] {
+				continue
+			}
+			applied[key] = true
+			if !slices.Contains(r.Permissions, p) {
+				r.Permissions = append(r.Permissions, p)
+				changed = true
+			}
+		}
+		if changed {
+			slices.Sort(r.Permissions)
+			perms, _ := json.Marshal(r.Permissions)
+			if _, err := tx.Exec(ctx, "UPDATE roles SET permissions = ?, version = version + 1, updated_at = ? WHERE name = ?", string(perms), db.Ms(tx.Now()), def.Name); err != nil {
+				return err
+			}
+		}
 	}
-	return nil
+	list := make([]string, 0, len(applied))
+	for k := range applied {
+		list = append(list, k)
+	}
+	slices.Sort(list)
+	raw, _ := json.Marshal(list)
+	_, err = tx.Exec(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ('roles.defaults_applied', ?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, string(raw), db.Ms(tx.Now()))
+	return err
 }
 
 func isNotFound(err error) bool { return errors.Is(err, sql.ErrNoRows) }

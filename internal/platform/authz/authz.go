@@ -47,6 +47,16 @@ const (
 	AuditRead         = "audit.read"
 	JobsManage        = "jobs.manage"
 	TokensManage      = "tokens.manage"
+
+	CustomersRead     = "customers.read"
+	CustomersCreate   = "customers.create"
+	CustomersUpdate   = "customers.update"
+	CustomersDelete   = "customers.delete"
+	CustomersReveal   = "customers.reveal"
+	CustomersTransfer = "customers.transfer"
+	CustomersMerge    = "customers.merge"
+	CustomersImport   = "customers.import"
+	CustomersExport   = "customers.export"
 )
 
 // PermissionInfo describes one permission for the role editor.
@@ -61,6 +71,9 @@ var Catalogue = []PermissionInfo{
 	{DepartmentsManage, "organisation"}, {RolesManage, "organisation"},
 	{AuditRead, "security"}, {TokensManage, "security"},
 	{JobsManage, "system"},
+	{CustomersRead, "customers"}, {CustomersCreate, "customers"}, {CustomersUpdate, "customers"}, {CustomersDelete, "customers"},
+	{CustomersReveal, "customers"}, {CustomersTransfer, "customers"}, {CustomersMerge, "customers"},
+	{CustomersImport, "customers"}, {CustomersExport, "customers"},
 }
 
 // Known reports whether key is a permission.
@@ -94,17 +107,20 @@ func BuiltinRoles() []RoleDef {
 	for _, p := range Catalogue {
 		all = append(all, p.Key)
 	}
+	staff := []string{UsersRead, CustomersRead, CustomersCreate, CustomersUpdate, CustomersReveal, CustomersTransfer, CustomersImport, CustomersExport}
 	return []RoleDef{
 		{RoleAdmin, ScopeAll, all},
 		// Department heads supervise their department (seed 2, 第四章): they see
-		// and manage its people and may reveal their contact details.
-		{RoleManager, ScopeDepartment, []string{UsersRead, UsersManage, UsersReveal}},
-		{RolePresales, ScopeOwn, []string{UsersRead}},
-		{RoleSales, ScopeOwn, []string{UsersRead}},
-		{RoleService, ScopeOwn, []string{UsersRead}},
-		{RoleMarketing, ScopeOwn, []string{UsersRead}},
-		{RoleTech, ScopeOwn, []string{UsersRead}},
-		{RoleAftersales, ScopeOwn, []string{UsersRead}},
+		// and manage its people and customers, and may reveal contact details.
+		{RoleManager, ScopeDepartment, []string{UsersRead, UsersManage, UsersReveal,
+			CustomersRead, CustomersCreate, CustomersUpdate, CustomersDelete, CustomersReveal, CustomersTransfer, CustomersMerge, CustomersImport, CustomersExport}},
+		{RolePresales, ScopeOwn, staff},
+		{RoleSales, ScopeOwn, staff},
+		{RoleService, ScopeOwn, []string{UsersRead, CustomersRead, CustomersCreate, CustomersUpdate, CustomersReveal}},
+		// Marketing works with channels and segments, not phone numbers.
+		{RoleMarketing, ScopeOwn, []string{UsersRead, CustomersRead, CustomersCreate, CustomersUpdate, CustomersImport, CustomersExport}},
+		{RoleTech, ScopeOwn, []string{UsersRead, CustomersRead}},
+		{RoleAftersales, ScopeOwn, []string{UsersRead, CustomersRead, CustomersUpdate, CustomersReveal}},
 	}
 }
 
