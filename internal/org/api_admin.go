@@ -99,6 +99,16 @@ func (a *API) adminRoutes(rt *httpx.Router) {
 			w.WriteHeader(204)
 			return nil
 		})
+	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/users/{id}/reset-2fa", Tag: "users", Summary: "Turn off a user's two-factor authentication (lost device)", Permission: authz.UsersManage, Response: User{}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			u, err := s.ResetTOTP(r.Context(), r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			httpx.SetETag(w, u.Version)
+			httpx.WriteJSON(w, 200, u)
+			return nil
+		})
 	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/users/{id}/reveal", Tag: "users", Summary: "Reveal a user's contact details (audited)", Permission: authz.UsersReveal, Response: Revealed{}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			out, err := s.Reveal(r.Context(), r.PathValue("id"))

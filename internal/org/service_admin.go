@@ -372,6 +372,40 @@ func (s *Service) ResetPassword(ctx context.Context, id, password string) error 
 	})
 }
 
+// ResetTOTP turns off another user's two-factor authentication (a lost
+// phone) so they can enrol again; their sessions end.
+func (s *Service) ResetTOTP(ctx context.Context, id string) (*User, error) {
+	p := authz.From(ctx)
+	if err := p.Require(authz.UsersManage); err != nil {
+		return nil, err
+	}
+	err := s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		u, err := s.visibleUser(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		var v errs.Validation
+		s.checkGrant(ctx, tx, p, u.Roles, &v)
+		if v.Err() != nil {
+			return errs.Forbid()
+		}
+		if !u.TOTPEnabled {
+			return errs.New(errs.Conflict, "totp_not_enabled", "auth.totp_off")
+		}
+		if err := updateVersioned(ctx, tx, "users", id, u.Version, []string{"totp_enabled = ?", "totp_secret = ''"}, []any{false}); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE user_id = ?", id); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Action: "user.totp_reset", EntityType: "user", EntityID: id, Changes: map[string][2]any{"totp_enabled": {true, false}}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.GetUser(ctx, id)
+}
+
 // Reveal returns a user's unmasked contact details and audits the reveal.
 func (s *Service) Reveal(ctx context.Context, id string) (*Revealed, error) {
 	p := authz.From(ctx)

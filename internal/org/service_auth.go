@@ -2,6 +2,7 @@ package org
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
 	"slices"
@@ -80,9 +81,10 @@ func (s *Service) SetupNeeded(ctx context.Context) (bool, error) {
 	return n == 0, err
 }
 
-// EnsureSetupToken creates a one-time setup token when no user exists and
-// none was issued in the last hour (another instance may have printed one).
-// It returns "" when no new token was made.
+// EnsureSetupToken returns the one-time setup token while no user exists,
+// creating it on first use. The token is kept (it is only a bootstrap secret
+// until the first administrator exists), so a restart or a second instance
+// prints the same link instead of invalidating the first. "" once set up.
 func (s *Service) EnsureSetupToken(ctx context.Context) (string, error) {
 	var token string
 	err := s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
@@ -90,14 +92,16 @@ func (s *Service) EnsureSetupToken(ctx context.Context) (string, error) {
 		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM users").Scan(&n); err != nil || n > 0 {
 			return err
 		}
-		var updated db.Time
-		err := tx.QueryRow(ctx, "SELECT updated_at FROM settings WHERE key = 'setup.token_hash'").Scan(&updated)
-		if err == nil && tx.Now().Sub(time.Time(updated)) < time.Hour {
+		err := tx.QueryRow(ctx, "SELECT value FROM settings WHERE key = 'setup.token'").Scan(&token)
+		if err == nil && token != "" {
 			return nil
 		}
+		if err != nil && !isNotFound(err) {
+			return err
+		}
 		token = auth.NewToken("")
-		_, err = tx.Exec(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ('setup.token_hash', ?, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, auth.HashToken(token), db.Ms(tx.Now()))
+		_, err = tx.Exec(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ('setup.token', ?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, token, db.Ms(tx.Now()))
 		return err
 	})
 	return token, err
@@ -137,11 +141,11 @@ func (s *Service) Setup(ctx context.Context, in SetupInput, lang i18n.Lang, ip, 
 			return errs.New(errs.Conflict, "setup_done", "auth.setup_done")
 		}
 		var stored string
-		err := tx.QueryRow(ctx, "SELECT value FROM settings WHERE key = 'setup.token_hash'").Scan(&stored)
+		err := tx.QueryRow(ctx, "SELECT value FROM settings WHERE key = 'setup.token'").Scan(&stored)
 		if err != nil && !isNotFound(err) {
 			return err
 		}
-		if stored == "" || auth.HashToken(in.Token) != stored {
+		if stored == "" || subtle.ConstantTimeCompare([]byte(in.Token), []byte(stored)) != 1 {
 			return &errs.Error{Kind: errs.Forbidden, Code: "invalid_setup_token", Key: "auth.setup_token"}
 		}
 		if err := seedRoles(ctx, tx); err != nil {
@@ -164,7 +168,7 @@ func (s *Service) Setup(ctx context.Context, in SetupInput, lang i18n.Lang, ip, 
 		if err := setUserRoles(ctx, tx, userID, []string{authz.RoleAdmin}); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, "DELETE FROM settings WHERE key = 'setup.token_hash'"); err != nil {
+		if _, err := tx.Exec(ctx, "DELETE FROM settings WHERE key = 'setup.token'"); err != nil {
 			return err
 		}
 		cookie, err = s.newSession(ctx, tx, userID, ip, ua)

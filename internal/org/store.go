@@ -96,8 +96,15 @@ func listUsers(ctx context.Context, q db.Querier, p *authz.Principal, f UserFilt
 	where := []string{scope}
 	if f.Q != "" {
 		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(f.Q)) + "%"
-		where = append(where, `(LOWER(u.username) LIKE ? ESCAPE '\' OR LOWER(u.display_name) LIKE ? ESCAPE '\' OR LOWER(u.email) LIKE ? ESCAPE '\')`)
-		args = append(args, like, like, like)
+		// Email is searched only for those allowed to see it in clear;
+		// otherwise a search would confirm a masked address.
+		if p.Can(authz.UsersReveal) {
+			where = append(where, `(LOWER(u.username) LIKE ? ESCAPE '\' OR LOWER(u.display_name) LIKE ? ESCAPE '\' OR LOWER(u.email) LIKE ? ESCAPE '\')`)
+			args = append(args, like, like, like)
+		} else {
+			where = append(where, `(LOWER(u.username) LIKE ? ESCAPE '\' OR LOWER(u.display_name) LIKE ? ESCAPE '\')`)
+			args = append(args, like, like)
+		}
 	}
 	if f.DepartmentID != "" {
 		where = append(where, "u.department_id = ?")
