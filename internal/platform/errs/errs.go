@@ -43,6 +43,9 @@ type Error struct {
 	Fields map[string]Field
 	// RetryAfter, in seconds, for RateLimited.
 	RetryAfter int
+	// Details carries structured data a client can act on (e.g. the likely
+	// duplicates behind a 409); it must not hold anything confidential.
+	Details map[string]any
 	Err        error // cause, for logs; never shown to the client
 }
 

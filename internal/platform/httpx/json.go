@@ -164,6 +164,7 @@ type ErrorDetail struct {
 	Code      string            `json:"code"`
 	Message   string            `json:"message"`
 	Fields    map[string]string `json:"fields,omitempty"`
+	Details   map[string]any    `json:"details,omitempty"`
 	RequestID string            `json:"request_id,omitempty"`
 }
 
@@ -211,6 +212,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 			body.Error.Fields[f] = i18n.T(lang, p.Key, append([]any(nil), p.Args...)...)
 		}
 	}
+	body.Error.Details = de.Details
 	if de.RetryAfter > 0 {
 		w.Header().Set("Retry-After", itoa(de.RetryAfter))
 	}

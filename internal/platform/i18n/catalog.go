@@ -50,6 +50,11 @@ var catalog = map[string]entry{
 	"field.future":         {"必须是将来的时间", "must be in the future"},
 	"field.grant_denied":   {"您不能授予自己没有的权限（角色“%s”）", "you cannot grant permissions you do not hold (role \"%s\")"},
 	"field.wrong_password": {"当前密码不正确", "the current password is wrong"},
+	"field.uscc":           {"不是有效的统一社会信用代码", "is not a valid Unified Social Credit Code"},
+	"field.region":         {"不是有效的行政区划，或不属于所选的上级地区", "is not a valid region or does not belong to the selected parent region"},
+	"field.phone":          {"不是有效的电话号码", "is not a valid phone number"},
+	"field.wechat":         {"不是有效的微信号（6–20 位字母、数字、_ 或 -）", "is not a valid WeChat ID (6–20 letters, digits, _ or -)"},
+	"field.too_many":       {"最多 %d 项", "at most %d items"},
 	"field.totp_code":      {"验证码不正确或已过期", "the code is wrong or expired"},
 
 	// Entities
