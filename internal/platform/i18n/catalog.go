@@ -63,6 +63,9 @@ var catalog = map[string]entry{
 	"entity.role":       {"角色", "Role"},
 	"entity.token":      {"API 令牌", "API token"},
 	"entity.job":        {"后台任务", "Job"},
+	"entity.account":    {"客户", "Account"},
+	"entity.contact":    {"联系人", "Contact"},
+	"entity.activity":   {"沟通记录", "Activity"},
 
 	// Authentication
 	"auth.invalid_credentials": {"用户名或密码错误", "Wrong username or password"},
@@ -83,5 +86,11 @@ var catalog = map[string]entry{
 	"org.role_admin_fixed": {"管理员角色必须保留全部权限和全部数据范围", "The administrator role must keep every permission and the all-data scope"},
 	"org.already_active":   {"账户已是启用状态", "The account is already active"},
 	"org.already_disabled": {"账户已是停用状态", "The account is already disabled"},
-	"jobs.not_retryable":   {"只有已放弃（重试次数已用尽）的任务可以重试", "Only dead jobs (retries used up) can be retried"},
+	// Customer archive
+	"customers.uscc_company_only": {"只有企业客户才有统一社会信用代码", "Only company accounts have a Unified Social Credit Code"},
+	"customers.duplicates":        {"可能与已有客户重复：%s。请确认后再创建", "This looks like an existing account: %s. Confirm to create it anyway"},
+	"customers.same_owner":        {"该客户已属于此负责人", "The account already belongs to this owner"},
+	"customers.not_future":        {"不能晚于当前时间（计划中的沟通请创建跟进任务）", "cannot be in the future (plan future contacts as tasks)"},
+	"customers.merge_self":        {"请选择另一个客户进行合并", "choose another account to merge"},
+	"jobs.not_retryable":          {"只有已放弃（重试次数已用尽）的任务可以重试", "Only dead jobs (retries used up) can be retried"},
 }
