@@ -4,8 +4,8 @@ import { join, relative } from 'node:path'
 import { parse as parseSfc } from 'vue/compiler-sfc'
 import zhCN from '@/locales/zh-CN'
 import en from '@/locales/en'
-import { ROLE_NAMES, DATA_SCOPES, JOB_STATUSES, PERMISSION_AREAS } from '@/constants'
-import { applyLocale, i18n, labelOr, permissionLabel, roleLabel } from '@/i18n'
+import { AUDIT_ACTIONS, AUDIT_ENTITY_TYPES, ROLE_NAMES, DATA_SCOPES, JOB_STATUSES, PERMISSION_AREAS } from '@/constants'
+import { applyLocale, areaLabel, auditActionLabel, i18n, labelOr, permissionLabel, roleLabel } from '@/i18n'
 
 type Tree = { [k: string]: string | Tree }
 
@@ -67,15 +67,29 @@ describe('i18n catalogs', () => {
   })
 
   it('labels every role, data scope, job status, permission area and permission in both languages', () => {
-    const perms = ['users.read', 'users.manage', 'users.reveal', 'departments.manage', 'roles.manage', 'audit.read', 'jobs.manage', 'tokens.manage']
+    const perms = [
+      'users.read', 'users.manage', 'users.reveal', 'departments.manage', 'roles.manage', 'audit.read', 'jobs.manage', 'tokens.manage',
+      'customers.read', 'customers.create', 'customers.update', 'customers.delete', 'customers.reveal',
+      'customers.transfer', 'customers.merge', 'customers.import', 'customers.export',
+    ]
     const needed = [
       ...ROLE_NAMES.map((r) => `roleNames.${r}`),
       ...DATA_SCOPES.map((s) => `dataScopes.${s}`),
       ...JOB_STATUSES.map((s) => `jobs.statuses.${s}`),
       ...PERMISSION_AREAS.map((a) => `permissionAreas.${a}`),
       ...perms.map((p) => `permissions.${p}`),
+      ...AUDIT_ENTITY_TYPES.map((e) => `audit.entityTypes.${e}`),
     ]
     expect(needed.filter((k) => !zh.has(k) || !enMap.has(k))).toEqual([])
+    expect(PERMISSION_AREAS).toContain('customers')
+  })
+
+  it('labels exactly the audit actions the server records', () => {
+    const needed = AUDIT_ACTIONS.map((a) => `audit.actions.${a}`)
+    expect(needed.filter((k) => !zh.has(k) || !enMap.has(k))).toEqual([])
+    // no stale keys (e.g. me.update, user.reset_password) that the server never records
+    const known = new Set<string>(needed)
+    expect([...zh.keys()].filter((k) => k.startsWith('audit.actions.') && !known.has(k))).toEqual([])
   })
 
   it('translates labels by locale and falls back to the raw key', () => {
@@ -85,10 +99,18 @@ describe('i18n catalogs', () => {
     applyLocale('en')
     expect(roleLabel('tech')).toBe('Technical & product')
     expect(roleLabel('aftersales')).toBe('After-sales')
-    expect(permissionLabel('customers.export')).toBe('customers.export')
+    expect(permissionLabel('customers.export')).toBe('Export customers')
+    expect(areaLabel('customers')).toBe('Customer archive')
+    expect(permissionLabel('reports.export')).toBe('reports.export')
+    expect(auditActionLabel('user.totp_reset')).toBe('Two-step verification reset')
+    expect(auditActionLabel('widget.frobnicate')).toBe('widget.frobnicate')
     expect(labelOr('permissions', 'users')).toBe('users')
     applyLocale('zh-CN')
     expect(i18n.global.locale.value).toBe('zh-CN')
+    expect(areaLabel('customers')).toBe('客户档案')
+    expect(permissionLabel('customers.reveal')).toBe('查看联系方式（明文）')
+    expect(auditActionLabel('user.update_self')).toBe('修改个人资料')
+    expect(auditActionLabel('account.merge')).toBe('合并客户')
   })
 })
 

@@ -85,6 +85,10 @@ describe('LoginView', () => {
     expect(wrapper.find('[data-testid="login-totp-hint"]').text()).toContain('两步验证')
     expect((input('login-username').element as HTMLInputElement).value).toBe('zhangsan')
     expect(router.currentRoute.value.name).toBe('login')
+    // the fresh, empty code field must not be flagged before the user typed anything
+    await messagesShown()
+    expect(wrapper.findAll('.el-form-item__error')).toHaveLength(0)
+    expect(wrapper.findAll('.el-form-item.is-error')).toHaveLength(0)
 
     await input('login-totp').setValue('123456')
     await submit()

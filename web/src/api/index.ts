@@ -90,6 +90,8 @@ export const usersApi = {
   resetPassword: (id: string, new_password: string) =>
     http.post<void>(`/users/${enc(id)}/reset-password`, { new_password }),
   reveal: (id: string) => http.post<{ email: string | null; mobile: string | null }>(`/users/${enc(id)}/reveal`),
+  /** Turns off a user's two-step verification (lost phone); audited as user.totp_reset. */
+  resetTotp: (id: string) => http.post<User>(`/users/${enc(id)}/reset-2fa`),
 }
 
 export const rolesApi = {

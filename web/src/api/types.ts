@@ -135,7 +135,8 @@ export interface Permission {
 
 export interface AuditEntry {
   id: string
-  seq: number
+  /** Position in the hash chain; null until the server has sealed the entry (within seconds). */
+  seq: number | null
   at: string
   actor_id: string | null
   actor_name: string | null

@@ -1,1 +1,0 @@
-var e=[`admin`,`manager`,`presales`,`sales`,`service`,`marketing`,`tech`,`aftersales`],t=[`own`,`department`,`all`],n=[`pending`,`running`,`succeeded`,`dead`],r=[`users`,`organisation`,`security`,`system`],i=[`user`,`department`,`role`,`token`,`session`,`job`,`setup`];export{e as a,r as i,t as n,n as r,i as t};
