@@ -22,6 +22,8 @@ Usage:
   prelude token create|revoke [flags]   personal API tokens for a user
   prelude audit verify [flags]          check the audit log's hash chain; non-zero exit names the bad row
   prelude backup --out FILE [flags]     consistent online copy of the SQLite database
+  prelude demo --scale small|large|custom [--seed N] [--accounts N]
+                                        generate realistic Chinese demo data (deterministic per seed)
   prelude version
 
 Run "prelude <command> -h" for the flags of a command. Every flag can also be
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 	case "backup":
 		err = backup(ctx, rest, stdout, stderr, getenv)
+	case "demo":
+		err = demoCmd(ctx, rest, stdout, stderr, getenv)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "prelude", version())
 	case "help", "-h", "--help":

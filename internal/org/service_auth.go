@@ -683,3 +683,9 @@ func toAPI(p *authz.Principal, u *userRow) User {
 	}
 	return out
 }
+
+// PrincipalFor builds the principal of an active user (nil if inactive or
+// unknown), for background work done on a user's behalf (imports).
+func (s *Service) PrincipalFor(ctx context.Context, userID string) (*authz.Principal, error) {
+	return s.principalFor(ctx, userID)
+}

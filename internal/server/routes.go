@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"prelude/internal/customers"
 	"prelude/internal/platform/audit"
 	"prelude/internal/platform/authz"
 	"prelude/internal/platform/db"
@@ -67,6 +68,7 @@ func (s *Server) routes() {
 	rt.Use(idem.Middleware)
 
 	s.OrgAPI.Routes(rt)
+	(&customers.API{Svc: s.Customers}).Routes(rt)
 
 	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/audit", Tag: "audit", Summary: "Search the audit log (newest first)", Permission: authz.AuditRead,
 		Query: []string{"actor_id", "action", "entity_type", "entity_id", "from", "to", "q", "limit", "cursor"}, Response: httpx.Page[audit.Entry]{}},

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"prelude/internal/customers"
 	"prelude/internal/migrations"
 	"prelude/internal/org"
 	"prelude/internal/platform/audit"
@@ -26,6 +27,7 @@ import (
 	"prelude/internal/platform/db"
 	"prelude/internal/platform/httpx"
 	"prelude/internal/platform/jobs"
+	"prelude/internal/platform/search"
 )
 
 // Version is set at build time (-ldflags "-X prelude/internal/server.Version=…").
@@ -40,6 +42,9 @@ type Server struct {
 	Jobs    *jobs.Queue
 	Org     *org.Service
 	OrgAPI  *org.API
+	// Search is the CJK-aware full-text index shared by capabilities.
+	Search    *search.Index
+	Customers *customers.Service
 	Router  *httpx.Router
 	handler http.Handler
 	reg     *prometheus.Registry
@@ -81,6 +86,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB) (*
 	}
 	s.Jobs = jobs.New(d, log, jobs.Options{Workers: cfg.Workers, Registerer: reg})
 	s.registerJobs()
+	s.Search = search.New(d)
+	s.Search.RegisterJobs(s.Jobs)
+	s.Customers = customers.NewService(d, s.Audit, s.Search)
 	reg.MustRegister(dbStatsCollector{d})
 	s.OrgAPI = &org.API{Svc: s.Org, TrustProxy: cfg.TrustProxy}
 	s.Router = httpx.NewRouter()

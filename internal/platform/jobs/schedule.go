@@ -165,17 +165,21 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// cleanup deletes succeeded jobs finished longer than Retention ago. Dead
-// jobs stay until an admin retries them or removes them by other means: they
-// are the evidence of what went wrong.
+// cleanup deletes succeeded jobs finished longer than Retention ago, and
+// succeeded runs of schedules after an hour (a schedule that runs every
+// second would otherwise keep 600k rows a week). Dead jobs stay until an
+// admin retries them or removes them by other means: they are the evidence
+// of what went wrong.
 func (q *Queue) cleanup(ctx context.Context, _ *Job) error {
 	total := int64(0)
 	for {
 		var n int64
 		err := q.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
 			cutoff := db.Ms(tx.Now().Add(-q.opts.Retention))
+			schedCutoff := db.Ms(tx.Now().Add(-min(time.Hour, q.opts.Retention)))
 			res, err := tx.Exec(ctx, `DELETE FROM jobs WHERE id IN (
-				SELECT id FROM jobs WHERE status = 'succeeded' AND finished_at < ? LIMIT ?)`, cutoff, cleanupBatch)
+				SELECT id FROM jobs WHERE status = 'succeeded' AND (finished_at < ? OR (unique_key LIKE 'sched:%' AND finished_at < ?)) LIMIT ?)`,
+				cutoff, schedCutoff, cleanupBatch)
 			if err != nil {
 				return err
 			}
