@@ -35,19 +35,19 @@ var Version = "dev"
 
 // Server is one running Prelude instance.
 type Server struct {
-	Cfg     *config.Config
-	DB      *db.DB
-	Log     *slog.Logger
-	Audit   *audit.Log
-	Jobs    *jobs.Queue
-	Org     *org.Service
-	OrgAPI  *org.API
+	Cfg    *config.Config
+	DB     *db.DB
+	Log    *slog.Logger
+	Audit  *audit.Log
+	Jobs   *jobs.Queue
+	Org    *org.Service
+	OrgAPI *org.API
 	// Search is the CJK-aware full-text index shared by capabilities.
 	Search    *search.Index
 	Customers *customers.Service
-	Router  *httpx.Router
-	handler http.Handler
-	reg     *prometheus.Registry
+	Router    *httpx.Router
+	handler   http.Handler
+	reg       *prometheus.Registry
 	// SetupToken is the one-time setup token printed at first start ("" if
 	// users exist or another instance printed one recently).
 	SetupToken string

@@ -46,7 +46,7 @@ type Error struct {
 	// Details carries structured data a client can act on (e.g. the likely
 	// duplicates behind a 409); it must not hold anything confidential.
 	Details map[string]any
-	Err        error // cause, for logs; never shown to the client
+	Err     error // cause, for logs; never shown to the client
 }
 
 func (e *Error) Error() string {

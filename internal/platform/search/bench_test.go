@@ -18,16 +18,16 @@ import (
 type corpusGen struct{ r *rand.Rand }
 
 var (
-	genSurnames = []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
-	genGiven    = strings.Fields("伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 秀英 霞 平 刚 桂英 建华 晓东 志强 海燕 文博 子涵 一鸣 思远 浩然 欣怡 雨萱 国庆 玉兰 建国 红梅 立新 晓燕 宇轩")
-	genCities   = strings.Fields("北京 上海 广州 深圳 杭州 南京 成都 武汉 西安 苏州 天津 重庆 长沙 郑州 青岛 合肥 厦门 宁波 济南 沈阳 大连 昆明 福州 无锡 东莞")
-	genBrands   = strings.Fields("华信 中科 东方 天成 鼎盛 瑞达 恒通 博远 金桥 新锐 宏图 众合 启明 云帆 智远 汇丰 安泰 星河 长城 嘉禾")
-	genTrades   = strings.Fields("科技 信息 智能 数据 网络 软件 电子 医疗 教育 物流 制造 能源 环保 传媒 贸易")
-	genSuffixes = strings.Fields("有限公司 集团 股份有限公司 研究院 有限责任公司")
-	genProducts = strings.Fields("CRM系统 ERP 数据中台 智能客服 营销云 BI报表 私有化部署版 SaaS标准版 移动审批 工单系统")
-	genTitles   = strings.Fields("经理 总监 主任 工程师 采购 总经理 CTO 副总裁 信息科长")
-	genConcerns = strings.Fields("数据安全 价格 实施周期 售后服务 二次开发 系统集成 性能 权限管理 报表定制 迁移成本")
-	genFeatures = strings.Fields("审批流 报表 权限 接口 移动端 大屏 工作流 知识库")
+	genSurnames  = []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+	genGiven     = strings.Fields("伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 秀英 霞 平 刚 桂英 建华 晓东 志强 海燕 文博 子涵 一鸣 思远 浩然 欣怡 雨萱 国庆 玉兰 建国 红梅 立新 晓燕 宇轩")
+	genCities    = strings.Fields("北京 上海 广州 深圳 杭州 南京 成都 武汉 西安 苏州 天津 重庆 长沙 郑州 青岛 合肥 厦门 宁波 济南 沈阳 大连 昆明 福州 无锡 东莞")
+	genBrands    = strings.Fields("华信 中科 东方 天成 鼎盛 瑞达 恒通 博远 金桥 新锐 宏图 众合 启明 云帆 智远 汇丰 安泰 星河 长城 嘉禾")
+	genTrades    = strings.Fields("科技 信息 智能 数据 网络 软件 电子 医疗 教育 物流 制造 能源 环保 传媒 贸易")
+	genSuffixes  = strings.Fields("有限公司 集团 股份有限公司 研究院 有限责任公司")
+	genProducts  = strings.Fields("CRM系统 ERP 数据中台 智能客服 营销云 BI报表 私有化部署版 SaaS标准版 移动审批 工单系统")
+	genTitles    = strings.Fields("经理 总监 主任 工程师 采购 总经理 CTO 副总裁 信息科长")
+	genConcerns  = strings.Fields("数据安全 价格 实施周期 售后服务 二次开发 系统集成 性能 权限管理 报表定制 迁移成本")
+	genFeatures  = strings.Fields("审批流 报表 权限 接口 移动端 大屏 工作流 知识库")
 	genTemplates = []string{
 		"{name}来电咨询{product}的报价",
 		"{company}的{name}{title}反馈{product}试用效果良好，计划下周安排演示",

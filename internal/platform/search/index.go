@@ -165,7 +165,7 @@ func (ix *Index) Drain(ctx context.Context, batch int) (int, error) {
 }
 
 type dirtyRow struct {
-	id            int64
+	id             int64
 	docType, docID string
 }
 

@@ -134,10 +134,10 @@ func TestSearchMatching(t *testing.T) {
 			q    string
 			want []string
 		}{
-			{"报价", []string{"n1"}},     // never n4: 报。价 is not 报价
-			{"延期", []string{"n2"}},     // two-character word
+			{"报价", []string{"n1"}},       // never n4: 报。价 is not 报价
+			{"延期", []string{"n2"}},       // two-character word
 			{"张三", []string{"n2", "n5"}}, // name, also inside 张三丰
-			{"延期交付", []string{"n2"}},   // phrase of bigrams
+			{"延期交付", []string{"n2"}},     // phrase of bigrams
 			{"技术方案评审", []string{"n2"}},
 			{"交付延期", nil}, // order matters inside a phrase
 			{"CRM系统", []string{"n1"}},
@@ -156,9 +156,9 @@ func TestSearchMatching(t *testing.T) {
 			{"migrat", []string{"n5"}}, // a word being typed
 			{"zhang wei", []string{"n7"}},
 			{"张", []string{"n2", "n5"}}, // a lone character as a prefix
-			{"签署", []string{"n4"}},     // last two characters of a run
-			{"署", []string{"n4"}},      // the lone last character
-			{"报价 合同", nil},            // AND across terms
+			{"签署", []string{"n4"}},      // last two characters of a run
+			{"署", []string{"n4"}},       // the lone last character
+			{"报价 合同", nil},              // AND across terms
 			{"合同 价格", []string{"n4"}},
 			{"不存在的词", nil},
 		}

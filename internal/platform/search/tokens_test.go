@@ -20,8 +20,8 @@ func TestTokens(t *testing.T) {
 		// Punctuation separates runs: no 报价 across the full stop.
 		{"需要报。价格", []string{"需要", "要报", "报", "价格", "格"}},
 		{"CRM系统", []string{"crm", "系统", "统"}},
-		{"ＣＲＭ　Ｖ２", []string{"crm", "v", "2"}}, // full-width letters, digits and space (NFKC)
-		{"Zhāng San", []string{"zhang", "san"}},  // diacritics dropped
+		{"ＣＲＭ　Ｖ２", []string{"crm", "v", "2"}},   // full-width letters, digits and space (NFKC)
+		{"Zhāng San", []string{"zhang", "san"}}, // diacritics dropped
 		{"zhangsan@Example.COM", []string{"zhangsan", "example", "com"}},
 		{"手机13812345678", []string{"手机", "机", "13812345678", "3812345678", "812345678", "12345678",
 			"2345678", "345678", "45678", "5678", "678"}},
