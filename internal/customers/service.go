@@ -19,10 +19,11 @@ import (
 
 // Service holds the customer-archive rules.
 type Service struct {
-	db         *db.DB
-	audit      *audit.Log
-	search     *search.Index
-	mergeHooks []namedHook
+	db           *db.DB
+	audit        *audit.Log
+	search       *search.Index
+	mergeHooks   []namedHook
+	contactHooks []ContactHook
 }
 
 // NewService wires the service and registers its search documents.

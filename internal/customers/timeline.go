@@ -51,11 +51,34 @@ func (s *Service) AddEvent(ctx context.Context, tx *db.Tx, e Entry) error {
 		return err
 	}
 	if e.Contacted {
-		_, err := tx.Exec(ctx, "UPDATE accounts SET last_contact_at = ? WHERE id = ? AND (last_contact_at IS NULL OR last_contact_at < ?)", db.Ms(at), e.AccountID, db.Ms(at))
-		return err
+		if _, err := tx.Exec(ctx, "UPDATE accounts SET last_contact_at = ? WHERE id = ? AND (last_contact_at IS NULL OR last_contact_at < ?)", db.Ms(at), e.AccountID, db.Ms(at)); err != nil {
+			return err
+		}
+		for _, h := range s.contactHooks {
+			if err := h(ctx, tx, CustomerContact{AccountID: e.AccountID, At: at, Kind: e.Kind, RefType: e.RefType, RefID: e.RefID}); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
+
+// CustomerContact describes a contact with a customer that just happened (a
+// call logged, a reply sent, a meeting held).
+type CustomerContact struct {
+	AccountID string
+	At        time.Time
+	Kind      string
+	RefType   string
+	RefID     string
+}
+
+// ContactHook runs inside the transaction that records a customer contact;
+// follow-ups use it to mark promises kept.
+type ContactHook func(ctx context.Context, tx *db.Tx, c CustomerContact) error
+
+// OnContact registers a hook called for every customer contact.
+func (s *Service) OnContact(h ContactHook) { s.contactHooks = append(s.contactHooks, h) }
 
 // Timeline returns an account's events newest first, optionally of some kinds.
 func (s *Service) Timeline(ctx context.Context, accountID string, kinds []string, lp httpx.ListParams) ([]Event, *httpx.Cursor, error) {

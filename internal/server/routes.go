@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"prelude/internal/customers"
+	"prelude/internal/followups"
 	"prelude/internal/platform/audit"
 	"prelude/internal/platform/authz"
 	"prelude/internal/platform/db"
@@ -69,6 +70,7 @@ func (s *Server) routes() {
 
 	s.OrgAPI.Routes(rt)
 	(&customers.API{Svc: s.Customers}).Routes(rt)
+	(&followups.API{Svc: s.Followups, BaseURL: s.Cfg.BaseURL}).Routes(rt)
 
 	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/audit", Tag: "audit", Summary: "Search the audit log (newest first)", Permission: authz.AuditRead,
 		Query: []string{"actor_id", "action", "entity_type", "entity_id", "from", "to", "q", "limit", "cursor"}, Response: httpx.Page[audit.Entry]{}},

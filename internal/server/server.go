@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"prelude/internal/customers"
+	"prelude/internal/followups"
 	"prelude/internal/migrations"
 	"prelude/internal/org"
 	"prelude/internal/platform/audit"
@@ -27,6 +28,7 @@ import (
 	"prelude/internal/platform/db"
 	"prelude/internal/platform/httpx"
 	"prelude/internal/platform/jobs"
+	"prelude/internal/platform/notify"
 	"prelude/internal/platform/search"
 )
 
@@ -45,6 +47,7 @@ type Server struct {
 	// Search is the CJK-aware full-text index shared by capabilities.
 	Search    *search.Index
 	Customers *customers.Service
+	Followups *followups.Service
 	Router    *httpx.Router
 	handler   http.Handler
 	reg       *prometheus.Registry
@@ -89,6 +92,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB) (*
 	s.Search = search.New(d)
 	s.Search.RegisterJobs(s.Jobs)
 	s.Customers = customers.NewService(d, s.Audit, s.Search)
+	smtp, err := notify.ParseSMTP(cfg.SMTPURL)
+	if err != nil {
+		return nil, err
+	}
+	s.Followups = followups.NewService(d, s.Audit, s.Customers, s.Jobs, followups.Config{BaseURL: cfg.BaseURL})
+	s.Followups.RegisterJobs(s.Jobs, &http.Client{Timeout: 15 * time.Second}, smtp)
 	reg.MustRegister(dbStatsCollector{d})
 	s.OrgAPI = &org.API{Svc: s.Org, TrustProxy: cfg.TrustProxy}
 	s.Router = httpx.NewRouter()

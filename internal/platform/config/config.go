@@ -30,6 +30,7 @@ type Config struct {
 	SessionIdle     time.Duration
 	Workers         int
 	LoginRateLimit  int
+	SMTPURL         string
 	ShutdownTimeout time.Duration
 }
 
@@ -46,6 +47,7 @@ var Options = []Option{
 	{"database-url", "PRELUDE_DATABASE_URL", "", "postgres://… to use PostgreSQL instead of the embedded SQLite", true},
 	{"base-url", "PRELUDE_BASE_URL", "", "public URL of the site, used in links (default http://localhost<addr>)", false},
 	{"audit-key", "PRELUDE_AUDIT_KEY", "", "secret (≥32 chars) for the audit log's MACs; default: generated into <data>/audit.key (SQLite) or the database (PostgreSQL)", true},
+	{"smtp-url", "PRELUDE_SMTP_URL", "", "outgoing mail for notifications: smtp://user:pass@host:587?from=prelude@example.com", true},
 	{"trust-proxy", "PRELUDE_TRUST_PROXY", "false", "trust X-Forwarded-For/-Proto from a load balancer", false},
 	{"log-level", "PRELUDE_LOG_LEVEL", "info", "debug, info, warn or error", false},
 	{"log-format", "PRELUDE_LOG_FORMAT", "json", "json or text", false},
@@ -73,7 +75,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	}
 	c := &Config{
 		Addr: *vals["addr"], DataDir: *vals["data"], DatabaseURL: *vals["database-url"], BaseURL: *vals["base-url"],
-		AuditKey: *vals["audit-key"], LogFormat: *vals["log-format"],
+		AuditKey: *vals["audit-key"], LogFormat: *vals["log-format"], SMTPURL: *vals["smtp-url"],
 	}
 	var errs []error
 	bad := func(name string, err error) { errs = append(errs, fmt.Errorf("--%s: %w", name, err)) }
@@ -103,6 +105,9 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		bad("database-url", errors.New("must start with postgres://"))
+	}
+	if c.SMTPURL != "" && !strings.HasPrefix(c.SMTPURL, "smtp://") {
+		bad("smtp-url", errors.New("must look like smtp://user:pass@host:587?from=address"))
 	}
 	if c.AuditKey != "" && len(c.AuditKey) < 32 {
 		bad("audit-key", errors.New("must be at least 32 characters"))

@@ -54,6 +54,7 @@ var catalog = map[string]entry{
 	"field.region":         {"不是有效的行政区划，或不属于所选的上级地区", "is not a valid region or does not belong to the selected parent region"},
 	"field.phone":          {"不是有效的电话号码", "is not a valid phone number"},
 	"field.wechat":         {"不是有效的微信号（6–20 位字母、数字、_ 或 -）", "is not a valid WeChat ID (6–20 letters, digits, _ or -)"},
+	"field.url":            {"必须是 http(s):// 开头的网址", "must be an http(s):// URL"},
 	"field.too_many":       {"最多 %d 项", "at most %d items"},
 	"field.totp_code":      {"验证码不正确或已过期", "the code is wrong or expired"},
 
@@ -66,6 +67,9 @@ var catalog = map[string]entry{
 	"entity.account":    {"客户", "Account"},
 	"entity.contact":    {"联系人", "Contact"},
 	"entity.activity":   {"沟通记录", "Activity"},
+	"entity.task":       {"跟进任务", "Task"},
+	"entity.channel":    {"通知渠道", "Notification channel"},
+	"entity.calendar":   {"日历订阅", "Calendar feed"},
 
 	// Authentication
 	"auth.invalid_credentials": {"用户名或密码错误", "Wrong username or password"},
@@ -92,5 +96,15 @@ var catalog = map[string]entry{
 	"customers.same_owner":        {"该客户已属于此负责人", "The account already belongs to this owner"},
 	"customers.not_future":        {"不能晚于当前时间（计划中的沟通请创建跟进任务）", "cannot be in the future (plan future contacts as tasks)"},
 	"customers.merge_self":        {"请选择另一个客户进行合并", "choose another account to merge"},
-	"jobs.not_retryable":          {"只有已放弃（重试次数已用尽）的任务可以重试", "Only dead jobs (retries used up) can be retried"},
+	// Follow-ups and notifications
+	"followups.task_closed":   {"任务已完成或已取消，不能再修改", "The task is already done or cancelled"},
+	"followups.revisit_title": {"定期回访：%s", "Revisit: %s"},
+	"notify.task_assigned":    {"新的跟进任务：%s", "New task for you: %s"},
+	"notify.task_reminder":    {"跟进提醒：%s", "Reminder: %s"},
+	"notify.task_overdue":     {"任务已逾期：%s", "Overdue: %s"},
+	"notify.task_escalated":   {"下属任务逾期未处理：%s —— %s", "Overdue in your team: %s — %s"},
+	"notify.promise_broken":   {"对客户的承诺未按时履行：%s", "Promise to a customer not kept on time: %s"},
+	"notify.test_title":       {"Prelude 测试消息", "Prelude test message"},
+	"notify.test_body":        {"通知渠道配置成功，您将在这里收到跟进提醒。", "This channel works: follow-up reminders will arrive here."},
+	"jobs.not_retryable":      {"只有已放弃（重试次数已用尽）的任务可以重试", "Only dead jobs (retries used up) can be retried"},
 }

@@ -1,0 +1,322 @@
+package followups
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"prelude/internal/platform/audit"
+	"prelude/internal/platform/authz"
+	"prelude/internal/platform/db"
+	"prelude/internal/platform/errs"
+	"prelude/internal/platform/i18n"
+	"prelude/internal/platform/jobs"
+	"prelude/internal/platform/notify"
+)
+
+// jobDeliver sends one delivery through its channel.
+const jobDeliver = "notify.deliver"
+
+// notify records an in-app notification for userID (once per dedupeKey) and
+// a delivery for each of their channels subscribed to event. Deliveries are
+// durable jobs enqueued in the same transaction, so a notification is sent
+// iff the change that caused it committed.
+func (s *Service) notify(ctx context.Context, tx *db.Tx, userID, event, titleKey string, titleArgs []any, body, link, dedupeKey string) error {
+	var locale string
+	if err := tx.QueryRow(ctx, "SELECT locale FROM users WHERE id = ?", userID).Scan(&locale); err != nil {
+		return err
+	}
+	lang, _ := i18n.Parse(locale)
+	title := i18n.T(lang, titleKey, titleArgs...)
+	id := db.NewID()
+	res, err := tx.Exec(ctx, `INSERT INTO notifications (id, user_id, event, title, body, link, dedupe_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (dedupe_key) DO NOTHING`, id, userID, event, title, body, link, dedupeKey, db.Ms(tx.Now()))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // already notified
+	}
+	rows, err := tx.Query(ctx, "SELECT id, events FROM notification_channels WHERE user_id = ? AND enabled = ?", userID, true)
+	if err != nil {
+		return err
+	}
+	var channels []string
+	for rows.Next() {
+		var cid, evJSON string
+		if err := rows.Scan(&cid, &evJSON); err != nil {
+			rows.Close()
+			return err
+		}
+		var evs []string
+		_ = json.Unmarshal([]byte(evJSON), &evs)
+		if len(evs) == 0 || slices.Contains(evs, event) {
+			channels = append(channels, cid)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, cid := range channels {
+		did := db.NewID()
+		if _, err := tx.Exec(ctx, "INSERT INTO deliveries (id, notification_id, channel_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+			did, id, cid, db.Ms(tx.Now()), db.Ms(tx.Now())); err != nil {
+			return err
+		}
+		if _, err := s.jobs.Enqueue(ctx, jobDeliver, map[string]string{"delivery_id": did}, jobs.EnqueueOptions{UniqueKey: "deliver:" + did, MaxAttempts: 8}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deliver is the job that sends one delivery. A delivery already marked
+// delivered is not sent again (a retried job after a crash between sending
+// and marking can still send twice: receivers see at-least-once, which is
+// the honest best over HTTP webhooks without idempotency keys).
+func (s *Service) deliver(client *http.Client, smtp *notify.SMTP) jobs.Handler {
+	return func(ctx context.Context, j *jobs.Job) error {
+		var p struct {
+			DeliveryID string `json:"delivery_id"`
+		}
+		if err := j.Decode(&p); err != nil {
+			return jobs.Permanent(err)
+		}
+		var status, kind, target, secret, title, body, link string
+		err := s.db.QueryRow(ctx, `SELECT d.status, c.kind, c.target, c.secret, n.title, n.body, n.link FROM deliveries d
+			JOIN notification_channels c ON c.id = d.channel_id JOIN notifications n ON n.id = d.notification_id WHERE d.id = ?`, p.DeliveryID).
+			Scan(&status, &kind, &target, &secret, &title, &body, &link)
+		if errors.Is(err, db.ErrNotFound) {
+			return nil // channel deleted meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		if status != "pending" {
+			return nil
+		}
+		if link != "" && !strings.HasPrefix(link, "http") {
+			link = s.cfg.BaseURL + link
+		}
+		msg := notify.Message{Title: title, Body: body, Link: link}
+		sendCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		if kind == "email" {
+			err = notify.Email(sendCtx, smtp, target, msg, s.db.Now())
+		} else {
+			err = notify.Webhook(sendCtx, client, kind, target, secret, msg, s.db.Now())
+		}
+		now := db.Ms(s.db.Now())
+		if err == nil {
+			_, err := s.db.Exec(ctx, "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, last_error = '', delivered_at = ?, updated_at = ? WHERE id = ?", now, now, p.DeliveryID)
+			return err
+		}
+		var perm *notify.Permanent
+		final := errors.As(err, &perm) || j.Attempt >= j.MaxAttempts
+		st := "pending"
+		if final {
+			st = "failed"
+		}
+		if _, uerr := s.db.Exec(ctx, "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?", st, truncate(err.Error(), 500), now, p.DeliveryID); uerr != nil {
+			return uerr
+		}
+		if errors.As(err, &perm) {
+			return jobs.Permanent(err)
+		}
+		return err
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// ---- in-app notifications and channels (the caller's own) ----
+
+// Notifications lists the caller's newest notifications and the unread count.
+func (s *Service) Notifications(ctx context.Context, unreadOnly bool, limit int) ([]Notification, int, error) {
+	p := authz.From(ctx)
+	var unread int
+	if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL", p.UserID).Scan(&unread); err != nil {
+		return nil, 0, err
+	}
+	q := "SELECT id, event, title, body, link, read_at, created_at FROM notifications WHERE user_id = ?"
+	if unreadOnly {
+		q += " AND read_at IS NULL"
+	}
+	rows, err := s.db.Query(ctx, q+" ORDER BY created_at DESC, id DESC LIMIT ?", p.UserID, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	out := []Notification{}
+	for rows.Next() {
+		var n Notification
+		var read, created db.Time
+		if err := rows.Scan(&n.ID, &n.Event, &n.Title, &n.Body, &n.Link, &read, &created); err != nil {
+			return nil, 0, err
+		}
+		n.ReadAt, n.CreatedAt = timePtr(read), time.Time(created)
+		out = append(out, n)
+	}
+	return out, unread, rows.Err()
+}
+
+// MarkRead marks one (id) or all ("") of the caller's notifications read.
+func (s *Service) MarkRead(ctx context.Context, id string) error {
+	p := authz.From(ctx)
+	q, args := "UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL", []any{db.Ms(s.db.Now()), p.UserID}
+	if id != "" {
+		q, args = q+" AND id = ?", append(args, id)
+	}
+	_, err := s.db.Exec(ctx, q, args...)
+	return err
+}
+
+func scanChannel(sc interface{ Scan(...any) error }) (*Channel, error) {
+	var c Channel
+	var secret, events string
+	var created db.Time
+	if err := sc.Scan(&c.ID, &c.Kind, &c.Target, &secret, &events, &c.Enabled, &c.Version, &created); err != nil {
+		return nil, err
+	}
+	c.HasSecret = secret != ""
+	c.CreatedAt = time.Time(created)
+	_ = json.Unmarshal([]byte(events), &c.Events)
+	if c.Events == nil {
+		c.Events = []string{}
+	}
+	return &c, nil
+}
+
+// Channels lists the caller's channels (secrets never leave the server).
+func (s *Service) Channels(ctx context.Context) ([]*Channel, error) {
+	p := authz.From(ctx)
+	rows, err := s.db.Query(ctx, "SELECT id, kind, target, secret, events, enabled, version, created_at FROM notification_channels WHERE user_id = ? ORDER BY created_at", p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Channel{}
+	for rows.Next() {
+		c, err := scanChannel(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// AddChannel adds an email address or a chat-robot webhook for the caller.
+func (s *Service) AddChannel(ctx context.Context, in ChannelInput) (*Channel, error) {
+	p := authz.From(ctx)
+	var v errs.Validation
+	if !oneOf(ChannelKinds, in.Kind) {
+		v.Add("kind", "field.one_of", strings.Join(ChannelKinds, ", "))
+	}
+	in.Target = strings.TrimSpace(in.Target)
+	switch {
+	case in.Kind == "email" && !notify.ValidEmailTarget(in.Target):
+		v.Add("target", "field.email")
+	case in.Kind != "email" && !(strings.HasPrefix(in.Target, "https://") || strings.HasPrefix(in.Target, "http://")) || len(in.Target) > 1000:
+		v.Add("target", "field.url")
+	}
+	if len(in.Secret) > 200 {
+		v.Add("secret", "field.too_long", 200)
+	}
+	for _, e := range in.Events {
+		if !oneOf(Events, e) {
+			v.Add("events", "field.one_of", strings.Join(Events, ", "))
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	enabled := in.Enabled == nil || *in.Enabled
+	evs, _ := json.Marshal(append([]string{}, in.Events...))
+	id := db.NewID()
+	err := s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		if _, err := tx.Exec(ctx, "INSERT INTO notification_channels (id, user_id, kind, target, secret, events, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			id, p.UserID, in.Kind, in.Target, in.Secret, string(evs), enabled, db.Ms(tx.Now()), db.Ms(tx.Now())); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Action: "channel.create", EntityType: "channel", EntityID: id, Detail: map[string]any{"kind": in.Kind}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return scanChannel(s.db.QueryRow(ctx, "SELECT id, kind, target, secret, events, enabled, version, created_at FROM notification_channels WHERE id = ?", id))
+}
+
+// DeleteChannel removes one of the caller's channels.
+func (s *Service) DeleteChannel(ctx context.Context, id string) error {
+	p := authz.From(ctx)
+	return s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		res, err := tx.Exec(ctx, "DELETE FROM notification_channels WHERE id = ? AND user_id = ?", id, p.UserID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.NotFoundf("entity.channel")
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Action: "channel.delete", EntityType: "channel", EntityID: id})
+	})
+}
+
+// TestChannel queues a test message through one of the caller's channels.
+func (s *Service) TestChannel(ctx context.Context, id string) error {
+	p := authz.From(ctx)
+	var n int
+	if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM notification_channels WHERE id = ? AND user_id = ?", id, p.UserID).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return errs.NotFoundf("entity.channel")
+	}
+	return s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		nid, did := db.NewID(), db.NewID()
+		lang := p.Locale
+		if _, err := tx.Exec(ctx, "INSERT INTO notifications (id, user_id, event, title, body, created_at, read_at) VALUES (?, ?, 'channel_test', ?, ?, ?, ?)",
+			nid, p.UserID, i18n.T(lang, "notify.test_title"), i18n.T(lang, "notify.test_body"), db.Ms(tx.Now()), db.Ms(tx.Now())); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO deliveries (id, notification_id, channel_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+			did, nid, id, db.Ms(tx.Now()), db.Ms(tx.Now())); err != nil {
+			return err
+		}
+		_, err := s.jobs.Enqueue(ctx, jobDeliver, map[string]string{"delivery_id": did}, jobs.EnqueueOptions{UniqueKey: "deliver:" + did, MaxAttempts: 3})
+		return err
+	})
+}
+
+// Deliveries lists the caller's recent deliveries with their status.
+func (s *Service) Deliveries(ctx context.Context, limit int) ([]Delivery, error) {
+	p := authz.From(ctx)
+	rows, err := s.db.Query(ctx, `SELECT d.id, d.notification_id, d.channel_id, c.kind, n.title, d.status, d.attempts, d.last_error, d.delivered_at, d.created_at
+		FROM deliveries d JOIN notifications n ON n.id = d.notification_id JOIN notification_channels c ON c.id = d.channel_id
+		WHERE n.user_id = ? ORDER BY d.created_at DESC, d.id DESC LIMIT ?`, p.UserID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Delivery{}
+	for rows.Next() {
+		var d Delivery
+		var delivered, created db.Time
+		if err := rows.Scan(&d.ID, &d.NotificationID, &d.ChannelID, &d.ChannelKind, &d.Title, &d.Status, &d.Attempts, &d.LastError, &delivered, &created); err != nil {
+			return nil, err
+		}
+		d.DeliveredAt, d.CreatedAt = timePtr(delivered), time.Time(created)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
