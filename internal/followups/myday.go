@@ -9,9 +9,18 @@ import (
 	"prelude/internal/platform/errs"
 )
 
+// Section sizes of "my day": enough to work through, small enough to stay
+// fast for someone with thousands of open tasks (the counts are exact).
+const (
+	myDayOverdue  = 200
+	myDayToday    = 500
+	myDayUpcoming = 100
+	myDayPromises = 200
+)
+
 // MyDay returns the caller's overdue tasks, today's tasks, the next week's
-// and their open promises, each most urgent first. One indexed range scan
-// of the owner's open tasks.
+// and their open promises, each most urgent first: bounded range scans of
+// the (owner, status, due) index, plus exact counts.
 func (s *Service) MyDay(ctx context.Context) (*MyDay, error) {
 	p := authz.From(ctx)
 	now := s.db.Now()
@@ -19,25 +28,32 @@ func (s *Service) MyDay(ctx context.Context) (*MyDay, error) {
 	start := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, s.cfg.Zone)
 	end := start.Add(24 * time.Hour)
 	week := start.Add(8 * 24 * time.Hour)
-	tasks, err := queryTasks(ctx, s.db, now, "t.owner_id = ? AND t.status = 'open' AND t.due_at < ? ORDER BY t.due_at, t.id LIMIT 2000", p.UserID, db.Ms(week))
+	d := &MyDay{Date: start.Format("2006-01-02")}
+	err := s.db.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
+		var err error
+		open := "t.owner_id = ? AND t.status = 'open' AND "
+		if d.Overdue, err = queryTasks(ctx, tx, now, open+"t.due_at < ? ORDER BY t.due_at, t.id LIMIT ?", p.UserID, db.Ms(now), myDayOverdue); err != nil {
+			return err
+		}
+		if d.Today, err = queryTasks(ctx, tx, now, open+"t.due_at >= ? AND t.due_at < ? ORDER BY t.due_at, t.id LIMIT ?", p.UserID, db.Ms(now), db.Ms(end), myDayToday); err != nil {
+			return err
+		}
+		if d.Upcoming, err = queryTasks(ctx, tx, now, open+"t.due_at >= ? AND t.due_at < ? ORDER BY t.due_at, t.id LIMIT ?", p.UserID, db.Ms(end), db.Ms(week), myDayUpcoming); err != nil {
+			return err
+		}
+		if d.Promises, err = queryTasks(ctx, tx, now, open+"t.is_promise = ? ORDER BY t.due_at, t.id LIMIT ?", p.UserID, true, myDayPromises); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT
+			COALESCE(SUM(CASE WHEN due_at < ? THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN due_at >= ? AND due_at < ? THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN is_promise = ? THEN 1 ELSE 0 END), 0)
+			FROM tasks WHERE owner_id = ? AND status = 'open'`, db.Ms(now), db.Ms(now), db.Ms(end), true, p.UserID).
+			Scan(&d.Counts.Overdue, &d.Counts.Today, &d.Counts.Promises)
+	})
 	if err != nil {
 		return nil, err
 	}
-	d := &MyDay{Date: start.Format("2006-01-02"), Overdue: []*Task{}, Today: []*Task{}, Upcoming: []*Task{}, Promises: []*Task{}}
-	for _, t := range tasks {
-		switch {
-		case t.DueAt.Before(now):
-			d.Overdue = append(d.Overdue, t)
-		case t.DueAt.Before(end):
-			d.Today = append(d.Today, t)
-		default:
-			d.Upcoming = append(d.Upcoming, t)
-		}
-		if t.IsPromise {
-			d.Promises = append(d.Promises, t)
-		}
-	}
-	d.Counts.Overdue, d.Counts.Today, d.Counts.Promises = len(d.Overdue), len(d.Today), len(d.Promises)
 	return d, nil
 }
 

@@ -47,21 +47,22 @@ func (s *Service) Tick(ctx context.Context) (TickResult, error) {
 	now := s.db.Now()
 	type rule struct {
 		count *int
+		order string // the column the rule's index is ordered by
 		sel   string
 		args  []any
 		mark  string
 		apply func(ctx context.Context, tx *db.Tx, t *Task) error
 	}
 	rules := []rule{
-		{&r.Reminded, "t.status = 'open' AND t.remind_at <= ? AND t.reminded_at IS NULL AND t.due_at > ?", []any{db.Ms(now), db.Ms(now.Add(-time.Minute))}, "reminded_at",
+		{&r.Reminded, "t.remind_at", "t.status = 'open' AND t.remind_at <= ? AND t.reminded_at IS NULL AND t.due_at > ?", []any{db.Ms(now), db.Ms(now.Add(-time.Minute))}, "reminded_at",
 			func(ctx context.Context, tx *db.Tx, t *Task) error {
 				return s.notify(ctx, tx, t.OwnerID, "task_reminder", "notify.task_reminder", []any{t.Title}, dueText(t, s.cfg.Zone), "/tasks/"+t.ID, "remind:"+t.ID+":"+stamp(t.DueAt))
 			}},
-		{&r.Overdue, "t.status = 'open' AND t.due_at <= ? AND t.overdue_notified_at IS NULL", []any{db.Ms(now)}, "overdue_notified_at",
+		{&r.Overdue, "t.due_at", "t.status = 'open' AND t.due_at <= ? AND t.overdue_notified_at IS NULL", []any{db.Ms(now)}, "overdue_notified_at",
 			func(ctx context.Context, tx *db.Tx, t *Task) error {
 				return s.notify(ctx, tx, t.OwnerID, "task_overdue", "notify.task_overdue", []any{t.Title}, dueText(t, s.cfg.Zone), "/tasks/"+t.ID, "overdue:"+t.ID+":"+stamp(t.DueAt))
 			}},
-		{&r.Escalated, "t.status = 'open' AND t.due_at <= ? AND t.escalated_at IS NULL", []any{db.Ms(now.Add(-s.cfg.EscalateAfter))}, "escalated_at",
+		{&r.Escalated, "t.due_at", "t.status = 'open' AND t.due_at <= ? AND t.escalated_at IS NULL", []any{db.Ms(now.Add(-s.cfg.EscalateAfter))}, "escalated_at",
 			func(ctx context.Context, tx *db.Tx, t *Task) error {
 				head, err := s.departmentHead(ctx, tx, t)
 				if err != nil || head == "" {
@@ -69,7 +70,7 @@ func (s *Service) Tick(ctx context.Context) (TickResult, error) {
 				}
 				return s.notify(ctx, tx, head, "task_escalated", "notify.task_escalated", []any{t.OwnerName, t.Title}, dueText(t, s.cfg.Zone), "/tasks/"+t.ID, "escalate:"+t.ID+":"+stamp(t.DueAt))
 			}},
-		{&r.Broken, "t.is_promise = ? AND t.promise_state = 'pending' AND t.status = 'open' AND t.due_at <= ?", []any{true, db.Ms(now)}, "",
+		{&r.Broken, "t.due_at", "t.is_promise = ? AND t.promise_state = 'pending' AND t.status = 'open' AND t.due_at <= ?", []any{true, db.Ms(now)}, "",
 			func(ctx context.Context, tx *db.Tx, t *Task) error {
 				if _, err := tx.Exec(ctx, "UPDATE tasks SET promise_state = 'broken', version = version + 1, updated_at = ? WHERE id = ? AND promise_state = 'pending'", db.Ms(tx.Now()), t.ID); err != nil {
 					return err
@@ -89,7 +90,7 @@ func (s *Service) Tick(ctx context.Context) (TickResult, error) {
 	}
 	for _, ru := range rules {
 		err := s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
-			tasks, err := queryTasks(ctx, tx, now, ru.sel+" ORDER BY t.due_at LIMIT ?", append(ru.args, tickBatch)...)
+			tasks, err := queryTasks(ctx, tx, now, ru.sel+" ORDER BY "+ru.order+" LIMIT ?", append(ru.args, tickBatch)...)
 			if err != nil {
 				return err
 			}
