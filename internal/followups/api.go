@@ -224,6 +224,8 @@ func (a *API) Routes(rt *httpx.Router) {
 			httpx.WriteJSON(w, 200, notificationsPage{Items: items, Unread: n})
 			return nil
 		})
+	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/me/stream", Tag: "notifications", Summary: "Live unread count and newest notification (Server-Sent Events)"},
+		func(w http.ResponseWriter, r *http.Request) error { return s.Stream(w, r) })
 	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/me/notifications/{id}/read", Tag: "notifications", Summary: "Mark a notification read", Status: 204},
 		func(w http.ResponseWriter, r *http.Request) error {
 			if err := s.MarkRead(r.Context(), r.PathValue("id")); err != nil {

@@ -360,3 +360,37 @@ func TestRevisitPlansCreateTasks(t *testing.T) {
 		}
 	})
 }
+
+// The live stream pushes a notification created through another instance's
+// API within a few seconds.
+func TestNotificationStream(t *testing.T) {
+	e := servertest.Start(t, dbtest.OpenSQLite(t, dbtest.Options{}))
+	admin := e.Admin()
+	other := e.User(admin, "stream.boss", []string{"sales"}, e.RootDepartment(admin))
+	req, _ := http.NewRequest("GET", e.HTTP.URL+"/api/v1/me/stream", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req = req.WithContext(ctx)
+	res, err := other.HC.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	// Assigning a task to them creates a notification.
+	admin.Do("POST", "/api/v1/tasks", map[string]any{"title": "请联系新客户", "due_at": rfc(time.Now().Add(time.Hour)), "owner_id": other.ID}).Expect(t, 201)
+	buf := make([]byte, 0, 4096)
+	chunk := make([]byte, 1024)
+	for !strings.Contains(string(buf), "请联系新客户") {
+		n, err := res.Body.Read(chunk)
+		if err != nil {
+			t.Fatalf("stream ended before the notification: %v (%s)", err, buf)
+		}
+		buf = append(buf, chunk[:n]...)
+	}
+	if !strings.Contains(string(buf), `"unread":1`) {
+		t.Fatalf("unread count not pushed: %s", buf)
+	}
+}
