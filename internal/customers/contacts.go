@@ -282,8 +282,8 @@ func (s *Service) UpdateContact(ctx context.Context, id string, version int64, i
 		if err != nil {
 			return err
 		}
-		if version != 0 && version != before.Version {
-			return errs.StaleVersion()
+		if err := errs.CheckVersion(version, before.Version); err != nil {
+			return err
 		}
 		after := *before
 		var v errs.Validation

@@ -17,10 +17,7 @@ import (
 // and activity, written asynchronously after commit (search.Index).
 
 func (s *Service) loadAccountDocs(ctx context.Context, ids []string) ([]search.Doc, []string, error) {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
+	args := anyArgs(ids)
 	rows, err := s.db.Query(ctx, "SELECT "+accountCols+accountFrom+" WHERE a.id IN ("+db.Placeholders(len(ids))+") AND a.merged_into IS NULL", args...)
 	if err != nil {
 		return nil, nil, err
@@ -42,10 +39,7 @@ func (s *Service) loadAccountDocs(ctx context.Context, ids []string) ([]search.D
 }
 
 func (s *Service) loadContactDocs(ctx context.Context, ids []string) ([]search.Doc, []string, error) {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
+	args := anyArgs(ids)
 	in := db.Placeholders(len(ids))
 	// The account a contact is filed under: its primary link, else the first.
 	accountOf := map[string]string{}
@@ -95,10 +89,7 @@ func (s *Service) loadContactDocs(ctx context.Context, ids []string) ([]search.D
 }
 
 func (s *Service) loadActivityDocs(ctx context.Context, ids []string) ([]search.Doc, []string, error) {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
+	args := anyArgs(ids)
 	rows, err := s.db.Query(ctx, "SELECT "+activityCols+" FROM activities WHERE id IN ("+db.Placeholders(len(ids))+")", args...)
 	if err != nil {
 		return nil, nil, err
@@ -181,4 +172,13 @@ func (s *Service) Search(ctx context.Context, q string, types []string, limit in
 		out = append(out, hit)
 	}
 	return out, next, nil
+}
+
+// anyArgs turns IDs into query arguments.
+func anyArgs(ids []string) []any {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return args
 }

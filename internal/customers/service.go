@@ -447,8 +447,8 @@ func (s *Service) UpdateAccount(ctx context.Context, id string, version int64, i
 		if err != nil {
 			return err
 		}
-		if version != 0 && version != before.Version {
-			return errs.StaleVersion()
+		if err := errs.CheckVersion(version, before.Version); err != nil {
+			return err
 		}
 		after := *before
 		setStr := func(dst *string, v *string) {
@@ -536,8 +536,8 @@ func (s *Service) ArchiveAccount(ctx context.Context, id string, version int64) 
 		if err != nil {
 			return err
 		}
-		if version != 0 && version != a.Version {
-			return errs.StaleVersion()
+		if err := errs.CheckVersion(version, a.Version); err != nil {
+			return err
 		}
 		if a.Archived {
 			return nil

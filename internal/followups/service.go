@@ -280,8 +280,8 @@ func (s *Service) UpdateTask(ctx context.Context, id string, version int64, in T
 		if err != nil {
 			return err
 		}
-		if version != 0 && version != t.Version {
-			return errs.StaleVersion()
+		if err := errs.CheckVersion(version, t.Version); err != nil {
+			return err
 		}
 		if t.Status != "open" {
 			return errs.New(errs.Conflict, "task_closed", "followups.task_closed")

@@ -195,8 +195,8 @@ func (s *Service) UpdateUser(ctx context.Context, id string, version int64, in U
 		if err != nil {
 			return err
 		}
-		if version != 0 && version != before.Version {
-			return errs.StaleVersion()
+		if err := errs.CheckVersion(version, before.Version); err != nil {
+			return err
 		}
 		var v errs.Validation
 		after := before.User
@@ -528,8 +528,8 @@ func (s *Service) UpdateDepartment(ctx context.Context, id string, version int64
 		if err != nil {
 			return err
 		}
-		if version != 0 && version != before.Version {
-			return errs.StaleVersion()
+		if err := errs.CheckVersion(version, before.Version); err != nil {
+			return err
 		}
 		var v errs.Validation
 		var set []string
@@ -599,8 +599,8 @@ func (s *Service) DeleteDepartment(ctx context.Context, id string, version int64
 		if err != nil {
 			return err
 		}
-		if version != 0 && version != before.Version {
-			return errs.StaleVersion()
+		if err := errs.CheckVersion(version, before.Version); err != nil {
+			return err
 		}
 		var n int
 		if err := tx.QueryRow(ctx, "SELECT (SELECT COUNT(*) FROM users WHERE department_id = ?) + (SELECT COUNT(*) FROM departments WHERE parent_id = ?)", id, id).Scan(&n); err != nil {
@@ -642,8 +642,8 @@ func (s *Service) UpdateRole(ctx context.Context, name string, version int64, in
 		if err != nil {
 			return err
 		}
-		if version != 0 && version != before.Version {
-			return errs.StaleVersion()
+		if err := errs.CheckVersion(version, before.Version); err != nil {
+			return err
 		}
 		if name == authz.RoleAdmin {
 			return errs.New(errs.Conflict, "admin_role_fixed", "org.role_admin_fixed")

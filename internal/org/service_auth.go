@@ -513,8 +513,8 @@ func (s *Service) UpdateMe(ctx context.Context, version int64, in MePatch) (*Me,
 		if err != nil {
 			return err
 		}
-		if version != 0 && version != before.Version {
-			return errs.StaleVersion()
+		if err := errs.CheckVersion(version, before.Version); err != nil {
+			return err
 		}
 		after := before.User
 		set := []string{}

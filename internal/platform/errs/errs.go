@@ -121,3 +121,12 @@ func CodeOf(err error) string {
 	}
 	return ""
 }
+
+// CheckVersion compares the If-Match version a client sent (0 = none) with
+// the record's current one: a mismatch is 412 and the change is refused.
+func CheckVersion(ifMatch, current int64) error {
+	if ifMatch != 0 && ifMatch != current {
+		return StaleVersion()
+	}
+	return nil
+}
