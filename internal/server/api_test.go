@@ -444,3 +444,15 @@ func TestHealthReadinessMetricsAndUI(t *testing.T) {
 		t.Fatalf("SPA fallback: %s", ui.Body)
 	}
 }
+
+func TestUncleanPathAndQueryValuesAre400(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		e := servertest.Start(t, d)
+		admin := e.Admin()
+		for _, p := range []string{"/api/v1/accounts/%00abc", "/api/v1/users/%ff%fe", "/api/v1/accounts?q=%00", "/api/v1/accounts?status=%c3%28", "/api/v1/search?q=%ff"} {
+			if r := admin.Do("GET", p, nil); r.Status != 400 {
+				t.Errorf("%s: %d %s", p, r.Status, r.Body)
+			}
+		}
+	})
+}

@@ -70,6 +70,7 @@ func (s *Server) routes() {
 
 	s.OrgAPI.Routes(rt)
 	(&customers.API{Svc: s.Customers}).Routes(rt)
+	(&customers.API{Svc: s.Customers}).ExcelRoutes(rt)
 	(&followups.API{Svc: s.Followups, BaseURL: s.Cfg.BaseURL}).Routes(rt)
 
 	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/audit", Tag: "audit", Summary: "Search the audit log (newest first)", Permission: authz.AuditRead,

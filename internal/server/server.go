@@ -92,6 +92,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB) (*
 	s.Search = search.New(d)
 	s.Search.RegisterJobs(s.Jobs)
 	s.Customers = customers.NewService(d, s.Audit, s.Search)
+	s.Customers.RegisterImportJobs(s.Jobs, s.Org.PrincipalFor)
 	smtp, err := notify.ParseSMTP(cfg.SMTPURL)
 	if err != nil {
 		return nil, err

@@ -205,6 +205,13 @@ func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 // Dialect of the underlying database.
 func (t *Tx) Dialect() Dialect { return t.db.Dialect }
 
+// Prepare compiles a statement once for many executions in the transaction
+// (bulk imports).
+func (t *Tx) Prepare(ctx context.Context, q string) (*sql.Stmt, error) {
+	st, err := t.tx.PrepareContext(ctx, t.db.Rebind(q))
+	return st, mapErr(err)
+}
+
 // Now is the instant the transaction started; every row it writes shares it.
 func (t *Tx) Now() time.Time { return t.now }
 

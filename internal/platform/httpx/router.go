@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // HandlerFunc is an API handler that returns a domain error instead of
@@ -68,6 +69,12 @@ func (rt *Router) Handle(route Route, h HandlerFunc) {
 	}
 	inner := handler
 	handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Path and query values go into SQL as text: invalid UTF-8 or NUL
+		// bytes are refused here once, not by each database differently.
+		if bad := badText(r); bad != "" {
+			WriteError(w, r, BadParam(bad))
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		r = r.WithContext(context.WithValue(r.Context(), bodyLimitKey, limit))
 		inner.ServeHTTP(w, r)
@@ -111,4 +118,23 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rt.mux.ServeHTTP(w, r)
+}
+
+// badText names the first path or query value that is not clean text.
+func badText(r *http.Request) string {
+	clean := func(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+	if !clean(r.URL.Path) {
+		return "path"
+	}
+	for k, vs := range r.URL.Query() {
+		if !clean(k) {
+			return "query"
+		}
+		for _, v := range vs {
+			if !clean(v) {
+				return k
+			}
+		}
+	}
+	return ""
 }
