@@ -171,14 +171,22 @@ func (s *Service) Notifications(ctx context.Context, unreadOnly bool, limit int)
 }
 
 // MarkRead marks one (id) or all ("") of the caller's notifications read.
+// An ID that is not one of the caller's notifications is 404.
 func (s *Service) MarkRead(ctx context.Context, id string) error {
 	p := authz.From(ctx)
-	q, args := "UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL", []any{db.Ms(s.db.Now()), p.UserID}
-	if id != "" {
-		q, args = q+" AND id = ?", append(args, id)
+	now := db.Ms(s.db.Now())
+	if id == "" {
+		_, err := s.db.Exec(ctx, "UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL", now, p.UserID)
+		return err
 	}
-	_, err := s.db.Exec(ctx, q, args...)
-	return err
+	res, err := s.db.Exec(ctx, "UPDATE notifications SET read_at = COALESCE(read_at, ?) WHERE user_id = ? AND id = ?", now, p.UserID, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errs.NotFoundf("entity.notification")
+	}
+	return nil
 }
 
 func scanChannel(sc interface{ Scan(...any) error }) (*Channel, error) {
