@@ -1,4 +1,4 @@
-.PHONY: run build test test-go e2e bench ui
+.PHONY: run build test test-go e2e bench ui crash multi soak
 
 # Run Prelude on the embedded SQLite database in ./prelude-data (port 8080).
 run:
@@ -23,3 +23,13 @@ ui:
 
 bench:
 	./scripts/bench.sh
+
+# Long proofs (not in CI): 30 SIGKILL rounds per database, three instances, 30 minutes of load.
+crash:
+	./scripts/crash.sh
+
+multi:
+	./scripts/multi.sh
+
+soak:
+	./scripts/crash.sh --soak 30m

@@ -474,6 +474,7 @@ func (s *Service) CreateDepartment(ctx context.Context, in DepartmentInput) (*De
 			}
 		}
 		s.checkManager(ctx, tx, in.ManagerID, &v)
+		checkSortOrder(&v, in.SortOrder)
 		if err := v.Err(); err != nil {
 			return err
 		}
@@ -503,6 +504,14 @@ func (s *Service) checkManager(ctx context.Context, q db.Querier, id *string, v 
 	var n int
 	if err := q.QueryRow(ctx, "SELECT COUNT(*) FROM users WHERE id = ?", *id).Scan(&n); err != nil || n == 0 {
 		v.Add("manager_id", "field.not_found")
+	}
+}
+
+// checkSortOrder keeps display positions in a sane range (the column is a
+// 32-bit integer on PostgreSQL).
+func checkSortOrder(v *errs.Validation, n int) {
+	if n < -1_000_000 || n > 1_000_000 {
+		v.Add("sort_order", "field.invalid")
 	}
 }
 
@@ -559,6 +568,7 @@ func (s *Service) UpdateDepartment(ctx context.Context, id string, version int64
 			set, args = append(set, "manager_id = ?"), append(args, nilIfEmpty(in.ManagerID))
 		}
 		if in.SortOrder != nil {
+			checkSortOrder(&v, *in.SortOrder)
 			set, args = append(set, "sort_order = ?"), append(args, *in.SortOrder)
 		}
 		if err := v.Err(); err != nil {

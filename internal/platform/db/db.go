@@ -221,6 +221,17 @@ func (t *Tx) AfterCommit(fn func()) { t.afterCommit = append(t.afterCommit, fn) 
 
 type txKey struct{}
 
+type beforeCommitKey struct{}
+
+// BeforeCommit returns a context whose outermost write transactions run fn
+// just before they commit, inside the transaction. Request-level mechanisms
+// use it to record facts atomically with whatever the request changes (the
+// Idempotency-Key middleware marks its key as used this way).
+func BeforeCommit(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) context.Context {
+	hooks, _ := ctx.Value(beforeCommitKey{}).([]func(context.Context, *Tx) error)
+	return context.WithValue(ctx, beforeCommitKey{}, append(append([]func(context.Context, *Tx) error(nil), hooks...), fn))
+}
+
 // InTx runs fn in a write transaction. If ctx already carries one (a service
 // calling another service), fn joins it, so the whole operation commits or
 // rolls back together.
@@ -237,6 +248,13 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) erro
 	if err := runGuarded(ctx, tx, fn); err != nil {
 		_ = sqlTx.Rollback()
 		return err
+	}
+	hooks, _ := ctx.Value(beforeCommitKey{}).([]func(context.Context, *Tx) error)
+	for _, h := range hooks {
+		if err := h(ctx, tx); err != nil {
+			_ = sqlTx.Rollback()
+			return err
+		}
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return mapErr(fmt.Errorf("commit: %w", err))

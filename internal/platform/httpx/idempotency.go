@@ -77,11 +77,20 @@ func (id *Idempotency) Middleware(route Route, next http.Handler) http.Handler {
 		completed := false
 		defer func() {
 			if !completed {
-				// A panic or a server error: free the key so a retry runs again.
-				id.DB.Exec(context.WithoutCancel(r.Context()), "DELETE FROM idempotency_keys WHERE owner = ? AND key = ?", owner, key)
+				// A panic or a server error before anything committed: free
+				// the key so a retry runs again. A key whose request already
+				// committed something (status -1) stays taken.
+				id.DB.Exec(context.WithoutCancel(r.Context()), "DELETE FROM idempotency_keys WHERE owner = ? AND key = ? AND status = 0", owner, key)
 			}
 		}()
-		next.ServeHTTP(rec, r)
+		// Every transaction the request commits marks the key as used in
+		// that same transaction, so a crash after the commit but before the
+		// response is stored can never let a retry run the request again.
+		ctx := db.BeforeCommit(r.Context(), func(ctx context.Context, tx *db.Tx) error {
+			_, err := tx.Exec(ctx, "UPDATE idempotency_keys SET status = -1 WHERE owner = ? AND key = ? AND status = 0", owner, key)
+			return err
+		})
+		next.ServeHTTP(rec, r.WithContext(ctx))
 		if rec.status >= 500 || rec.status == 0 {
 			return
 		}
@@ -125,11 +134,17 @@ func (id *Idempotency) reserve(ctx context.Context, owner, key, hash string) (*s
 	if prevHash != hash {
 		return nil, &errs.Error{Kind: errs.Invalid, Code: "idempotency_key_reused", Key: "err.idem_mismatch"}
 	}
+	if status == -1 {
+		// The first request committed its change but its answer was never
+		// stored (the server stopped in between): refuse to run it twice.
+		return nil, &errs.Error{Kind: errs.Conflict, Code: "idempotency_key_processed", Key: "err.idem_processed"}
+	}
 	if status == 0 {
 		if now.Sub(time.Time(created)) < abandonAfter {
 			return nil, &errs.Error{Kind: errs.Conflict, Code: "idempotency_in_progress", Key: "err.idem_in_progress"}
 		}
-		// Abandoned reservation: take it over.
+		// Abandoned reservation of a request that committed nothing: take
+		// it over.
 		_, err := id.DB.Exec(ctx, "UPDATE idempotency_keys SET created_at = ? WHERE owner = ? AND key = ? AND status = 0", db.Ms(now), owner, key)
 		return nil, err
 	}

@@ -25,6 +25,7 @@ var catalog = map[string]entry{
 	"err.bad_param":          {"参数“%s”无效", "Parameter \"%s\" is invalid"},
 	"err.idem_mismatch":      {"Idempotency-Key 已用于另一个不同的请求", "This Idempotency-Key was already used for a different request"},
 	"err.idem_in_progress":   {"相同 Idempotency-Key 的请求正在处理中", "A request with this Idempotency-Key is still in progress"},
+	"err.idem_processed":     {"该请求已处理，但结果未能保存；请查询后再决定是否重试（不要重复提交）", "This request was already carried out but its answer was lost; check the result instead of repeating it"},
 	"err.idem_bad_key":       {"Idempotency-Key 须为 1 到 255 个可见字符", "Idempotency-Key must be 1 to 255 visible characters"},
 	"err.rate_limited":       {"请求过于频繁，请 %d 秒后再试", "Too many requests; try again in %d seconds"},
 	"err.cross_origin":       {"拒绝跨站请求", "Cross-origin request refused"},
