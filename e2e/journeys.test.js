@@ -3,6 +3,8 @@
 // order (setup first); each opens its own browser context, so each signs in
 // the way a user would. Screenshots of the key screens go to docs/images/.
 import assert from 'node:assert/strict'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import {
   ADMIN,
@@ -21,6 +23,7 @@ import {
   totpStep,
   waitForStepAfter,
 } from './lib/prelude.js'
+import { customerJourneys } from './journeys/customers.js'
 
 /** The colleague created in the administration journey. */
 const USER = {
@@ -47,6 +50,11 @@ async function journey(fn, opts) {
   try {
     await fn(page, context)
     assert.deepEqual(errors, [], 'uncaught errors in the page')
+  } catch (e) {
+    // what the page looked like when it failed, for the person reading the log
+    const file = join(tmpdir(), `prelude-e2e-failure-${Date.now()}.png`)
+    await page.screenshot({ path: file }).then(() => console.error(`screenshot of the failure: ${file}`), () => {})
+    throw e
   } finally {
     await context.close()
   }
@@ -250,6 +258,9 @@ describe('Prelude in the browser', () => {
       await shot(page, 'jobs')
     })
   })
+
+  // The customer archive: before two-step verification is turned on for the administrator.
+  customerJourneys(journey)
 
   it('two-factor: enable with a computed code, then sign-in asks for it', async () => {
     await journey(async (page) => {

@@ -55,3 +55,15 @@ export const AUDIT_ACTIONS = [
   'activity.update',
   'activity.delete',
 ] as const
+
+/** The customer archive's enumerations (as the server's model.go; each has a label in customers.enums.*). */
+export const CUSTOMER_ENUMS = {
+  kinds: ['company', 'individual'],
+  sizes: ['micro', 'small', 'medium', 'large', 'enterprise'],
+  sources: ['referral', 'website', 'exhibition', 'ecommerce', 'cold_call', 'advertising', 'partner', 'inquiry', 'other'],
+  statuses: ['prospect', 'active', 'dormant', 'lost'],
+  purchaseRoles: ['decision_maker', 'influencer', 'user', 'gatekeeper', 'other'],
+  activityKinds: ['call', 'meeting', 'visit', 'note'],
+  directions: ['inbound', 'outbound'],
+  duplicateReasons: ['uscc', 'name', 'mobile', 'email'],
+} as const

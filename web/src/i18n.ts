@@ -63,3 +63,10 @@ export const dataScopeLabel = (s: string) => labelOr('dataScopes', s)
 export const auditActionLabel = (a: string) => labelOr('audit.actions', a)
 export const entityTypeLabel = (t: string) => labelOr('audit.entityTypes', t)
 export const jobStatusLabel = (s: string) => labelOr('jobs.statuses', s)
+
+/** Label of a customer enumeration value (customers.enums.<group>.<value>), raw value if unknown. */
+export const enumLabel = (group: string, v: string | null | undefined) => labelOr(`customers.enums.${group}`, v)
+/** "A 级" / "Level A"; '' for no level. */
+export const levelLabel = (l: string | null | undefined) => (l ? i18n.global.t('customers.levelLabel', { level: l }) : '')
+/** Label of a timeline kind; unknown kinds (future capabilities) show as they are. */
+export const timelineKindLabel = (k: string) => labelOr('customers.timeline.kinds', k)

@@ -1,11 +1,12 @@
 import type { Component } from 'vue'
-import { Avatar, Document, HomeFilled, Key, OfficeBuilding, Setting, Timer, User } from '@element-plus/icons-vue'
+import { Avatar, Document, HomeFilled, Key, OfficeBuilding, Postcard, Setting, Timer, User } from '@element-plus/icons-vue'
 
 /**
  * Which permissions open each page (any one of them is enough). Shared by the
  * sidebar and the route guards so both always agree.
  */
 export const PAGE_PERMISSIONS: Record<string, string[]> = {
+  customers: ['customers.read'],
   users: ['users.read', 'users.manage'],
   departments: ['departments.manage', 'users.read'],
   roles: ['roles.manage'],
@@ -26,6 +27,7 @@ export interface NavItem {
 
 export const NAV_ITEMS: NavItem[] = [
   { key: 'home', label: 'nav.home', icon: HomeFilled, path: '/' },
+  { key: 'customers', label: 'nav.customers', icon: Postcard, path: '/customers', permissions: PAGE_PERMISSIONS.customers },
   { key: 'account', label: 'nav.account', icon: Avatar, path: '/account' },
   {
     key: 'admin',

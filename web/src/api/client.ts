@@ -14,13 +14,22 @@ export class ApiError extends Error {
   readonly status: number
   readonly code: string
   readonly fields: Record<string, string>
+  /** Structured data a client can act on, e.g. the likely duplicates behind a 409. */
+  readonly details: Record<string, unknown>
 
-  constructor(status: number, code: string, message: string, fields: Record<string, string> = {}) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    fields: Record<string, string> = {},
+    details: Record<string, unknown> = {},
+  ) {
     super(message)
     this.name = 'ApiError'
     this.status = status
     this.code = code
     this.fields = fields
+    this.details = details
   }
 }
 
@@ -33,6 +42,10 @@ export type Query = Record<string, string | number | boolean | null | undefined>
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'
   body?: unknown
+  /** A raw request body (an uploaded file) sent as is instead of JSON. */
+  rawBody?: Blob
+  /** Content-Type of rawBody (default: the blob's type, else application/octet-stream). */
+  contentType?: string
   query?: Query
   /** Sends `If-Match: "<version>"` (optimistic concurrency). */
   version?: number | string | null
@@ -124,7 +137,8 @@ export async function parseError(res: Response): Promise<ApiError> {
   const code = (e && typeof e.code === 'string' && e.code) || `http_${res.status}`
   const message = (e && typeof e.message === 'string' && e.message) || config.httpErrorMessage(res.status)
   const fields = e && e.fields && typeof e.fields === 'object' ? e.fields : {}
-  return new ApiError(res.status, code, message, fields)
+  const details = e && e.details && typeof e.details === 'object' ? e.details : {}
+  return new ApiError(res.status, code, message, fields, details)
 }
 
 export async function request<T = unknown>(path: string, opts: RequestOptions = {}): Promise<T> {
@@ -133,8 +147,11 @@ export async function request<T = unknown>(path: string, opts: RequestOptions = 
     Accept: 'application/json',
     'Accept-Language': config.getLocale(),
   }
-  let body: string | undefined
-  if (opts.body !== undefined) {
+  let body: string | Blob | undefined
+  if (opts.rawBody !== undefined) {
+    headers['Content-Type'] = opts.contentType || opts.rawBody.type || 'application/octet-stream'
+    body = opts.rawBody
+  } else if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json'
     body = JSON.stringify(opts.body)
   }
@@ -191,6 +208,69 @@ export const http = {
     request<T>(path, { ...opts, method: 'POST', body, idempotent: true }),
   patch: <T>(path: string, body: unknown, version?: number | string | null, opts: RequestOptions = {}) =>
     request<T>(path, { ...opts, method: 'PATCH', body, version }),
+  put: <T>(path: string, body: unknown, opts: RequestOptions = {}) => request<T>(path, { ...opts, method: 'PUT', body }),
   del: <T = void>(path: string, version?: number | string | null, opts: RequestOptions = {}) =>
     request<T>(path, { ...opts, method: 'DELETE', version }),
+  /** POSTs a file as the raw request body (imports). */
+  upload: <T>(path: string, file: Blob, query?: Query, opts: RequestOptions = {}) =>
+    request<T>(path, { ...opts, method: 'POST', rawBody: file, query, idempotent: true }),
+}
+
+/** The file name of a Content-Disposition header (RFC 6266 filename* first), or ''. */
+export function dispositionFilename(header: string | null): string {
+  if (!header) return ''
+  const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header)
+  if (star) {
+    try {
+      return decodeURIComponent(star[1].trim().replace(/^"|"$/g, ''))
+    } catch {
+      /* fall through to the plain name */
+    }
+  }
+  const plain = /filename\s*=\s*("([^"]*)"|[^;]+)/.exec(header)
+  return plain ? (plain[2] ?? plain[1]).trim() : ''
+}
+
+/** Saves a blob as a file through a temporary <a download>. */
+export function saveBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob)
+  const a = document.createElement('a')
+  a.href = url
+  a.download = filename
+  a.rel = 'noopener'
+  a.style.display = 'none'
+  document.body.appendChild(a)
+  a.click()
+  document.body.removeChild(a)
+  // Give the browser a moment to start the download before the URL goes away.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000)
+}
+
+/**
+ * Downloads a file (GET path?query) with the session and saves it under the server's
+ * file name (Content-Disposition) or `fallbackName`. Errors are ApiErrors as usual.
+ */
+export async function download(path: string, query: Query | undefined, fallbackName: string, opts: RequestOptions = {}): Promise<string> {
+  const headers: Record<string, string> = { Accept: '*/*', 'Accept-Language': config.getLocale() }
+  let res: Response
+  try {
+    res = await fetch(buildUrl(path, query), { method: 'GET', headers, credentials: 'same-origin', signal: opts.signal })
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err
+    const e = new ApiError(0, 'network_error', config.networkErrorMessage())
+    if (!opts.silent) config.onError(e.message, e)
+    throw e
+  }
+  if (!res.ok) {
+    const e = await parseError(res)
+    if (res.status === 401 && !opts.noRedirect) {
+      config.onUnauthorized()
+      throw e
+    }
+    if (!opts.silent) config.onError(e.message, e)
+    throw e
+  }
+  const name = dispositionFilename(res.headers.get('Content-Disposition')) || fallbackName
+  saveBlob(await res.blob(), name)
+  return name
 }

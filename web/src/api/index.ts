@@ -1,5 +1,27 @@
-import { http } from './client'
+import { download, http } from './client'
 import type {
+  Account,
+  AccountImport,
+  AccountInput,
+  AccountPatch,
+  AccountQuery,
+  Activity,
+  ActivityInput,
+  BulkInput,
+  Contact,
+  ContactInput,
+  ContactPatch,
+  CustomerOptions,
+  DuplicateMode,
+  Duplicate,
+  DuplicateQuery,
+  ImportMode,
+  MergeResult,
+  RegionNode,
+  RevealedContact,
+  SearchPage,
+  TimelineEvent,
+  AccountFilters,
   ApiToken,
   AuditEntry,
   AuditQuery,
@@ -109,4 +131,69 @@ export const auditApi = {
 export const jobsApi = {
   list: (q: ListParams & { status?: JobStatus | '' }) => http.get<ListResponse<Job>>('/jobs', { ...q }),
   retry: (id: string) => http.post<Job>(`/jobs/${enc(id)}/retry`),
+}
+
+/* ---- customer archive ---- */
+
+export const accountsApi = {
+  list: (q: AccountQuery) => http.get<ListResponse<Account>>('/accounts', { ...q }),
+  /** GET one account; not found (or outside the caller's scope) is a silent 404 for the caller to show. */
+  get: (id: string, opts: { silent?: boolean } = {}) => http.get<Account>(`/accounts/${enc(id)}`, undefined, opts),
+  /** 409 duplicate_suspected (error.details.duplicates) unless body.confirm_duplicates; silent: the form shows it. */
+  create: (body: AccountInput) => http.create<Account>('/accounts', body, { silent: true }),
+  update: (id: string, patch: AccountPatch, version: number, opts: { silent?: boolean } = {}) =>
+    http.patch<Account>(`/accounts/${enc(id)}`, patch, version, opts),
+  archive: (id: string, version: number) => http.del(`/accounts/${enc(id)}`, version),
+  duplicates: (q: DuplicateQuery) => http.post<{ items: Duplicate[] }>('/accounts/duplicates', q, { silent: true }),
+  bulk: (body: BulkInput) => http.post<{ updated: number }>('/accounts/bulk', body),
+  /** Answers only {id, owner_id} when the caller can no longer see the account. */
+  transfer: (id: string, owner_id: string, reason: string) =>
+    http.post<Partial<Account> & { id: string }>(`/accounts/${enc(id)}/transfer`, { owner_id, reason }),
+  merge: (id: string, source_id: string) => http.post<MergeResult>(`/accounts/${enc(id)}/merge`, { source_id }),
+  setCollaborators: (id: string, user_ids: string[]) => http.put<Account>(`/accounts/${enc(id)}/collaborators`, { user_ids }),
+  timeline: (id: string, q: ListParams & { kind?: string }) =>
+    http.get<ListResponse<TimelineEvent>>(`/accounts/${enc(id)}/timeline`, { ...q }),
+  contacts: (id: string) => http.get<ListResponse<Contact>>(`/accounts/${enc(id)}/contacts`),
+  addContact: (id: string, body: ContactInput) => http.create<Contact>(`/accounts/${enc(id)}/contacts`, body),
+  linkContact: (id: string, body: { contact_id: string; purchase_role: string; is_primary: boolean }) =>
+    http.post<Contact>(`/accounts/${enc(id)}/contact-links`, body),
+  unlinkContact: (id: string, contactId: string) => http.del(`/accounts/${enc(id)}/contacts/${enc(contactId)}`),
+  logActivity: (id: string, body: ActivityInput) => http.create<Activity>(`/accounts/${enc(id)}/activities`, body),
+  /** Downloads export.xlsx with the list's filters. */
+  exportXlsx: (filters: AccountFilters, fallbackName: string) => download('/accounts/export.xlsx', { ...filters }, fallbackName),
+}
+
+export const activitiesApi = {
+  remove: (id: string) => http.del(`/activities/${enc(id)}`),
+}
+
+export const contactsApi = {
+  list: (q: ListParams & { q?: string }) => http.get<ListResponse<Contact>>('/contacts', { ...q }),
+  get: (id: string) => http.get<Contact>(`/contacts/${enc(id)}`),
+  update: (id: string, patch: ContactPatch, version: number) => http.patch<Contact>(`/contacts/${enc(id)}`, patch, version),
+  /** Clear mobile, phone, email and WeChat; audited as contact.reveal. */
+  reveal: (id: string) => http.post<RevealedContact>(`/contacts/${enc(id)}/reveal`),
+}
+
+export const searchApi = {
+  search: (q: string, opts: { types?: string; limit?: number; cursor?: string | null; signal?: AbortSignal } = {}) =>
+    http.get<SearchPage>('/search', { q, types: opts.types, limit: opts.limit, cursor: opts.cursor }, { signal: opts.signal }),
+}
+
+export const customerMetaApi = {
+  options: () => http.get<CustomerOptions>('/customer-options'),
+  regions: () => http.get<RegionNode[]>('/regions'),
+}
+
+export const importsApi = {
+  template: (fallbackName: string) => download('/accounts/import-template', undefined, fallbackName),
+  /**
+   * Uploads a spreadsheet (.xlsx or .csv) as the raw body: a dry run (preview, writes nothing) or the
+   * real import (all rows or none). Answers 202 with the import; poll get() until done or failed.
+   */
+  start: (file: File, mode: ImportMode, duplicates: DuplicateMode) =>
+    http.upload<AccountImport>('/account-imports', file, { mode, duplicates, filename: file.name }, { silent: true }),
+  get: (id: string) => http.get<AccountImport>(`/account-imports/${enc(id)}`, undefined, { silent: true }),
+  /** Downloads the error report: the bad rows with a reason column. */
+  report: (id: string, fallbackName: string) => download(`/account-imports/${enc(id)}/report.xlsx`, undefined, fallbackName),
 }

@@ -23,6 +23,18 @@ export const routes: RouteRecordRaw[] = [
     component: () => import('@/layouts/AppLayout.vue'),
     children: [
       { path: '', name: 'home', component: () => import('@/views/HomeView.vue'), meta: { title: 'nav.home' } },
+      {
+        path: 'customers',
+        name: 'customers',
+        component: () => import('@/views/customers/CustomersView.vue'),
+        meta: { title: 'nav.customers', permissions: PAGE_PERMISSIONS.customers },
+      },
+      {
+        path: 'customers/:id',
+        name: 'customer-detail',
+        component: () => import('@/views/customers/CustomerDetailView.vue'),
+        meta: { title: 'nav.customerDetail', section: 'nav.customers', permissions: PAGE_PERMISSIONS.customers },
+      },
       { path: 'account', name: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: 'nav.account' } },
       {
         path: 'admin/users',

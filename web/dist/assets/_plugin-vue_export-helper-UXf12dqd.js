@@ -1,5 +1,0 @@
-import{Bn as e,Hi as t,Qi as n,dn as r,et as i,fn as a,gt as o,ot as s,sr as c,vr as l}from"./css-DHbrngLO.js";var u=t=>{let n=c();return e(()=>n?.proxy?.$props?.[t])},d={prefix:Math.floor(Math.random()*1e4),current:0},f=Symbol(`elIdInjection`),p=()=>c()?l(f,d):d,m=e=>{let t=p();!a&&t===d&&o(`IdInjection`,`Looks like you are using server rendering, you must provide a id provider to ensure the hydration process to be succeed
-usage: app.provide(ID_INJECTION_KEY, {
-  prefix: number,
-  current: number,
-})`);let i=s();return r(()=>n(e)||`${i.value}-id-${t.prefix}-${t.current++}`)},h=Symbol(`formContextKey`),g=Symbol(`formItemContextKey`),_=(r,a={})=>{let o=t(void 0),s=a.prop?o:u(`size`),c=a.global?o:i(),d=a.form?{size:void 0}:l(h,void 0),f=a.formItem?{size:void 0}:l(g,void 0);return e(()=>s.value||n(r)||f?.size||d?.size||c.value||``)},v=t=>{let r=u(`disabled`),i=l(h,void 0);return e(()=>r.value??n(t)??i?.disabled??!1)},y=(e,t)=>{let n=e.__vccOpts||e;for(let[e,r]of t)n[e]=r;return n};export{g as a,h as i,v as n,m as o,_ as r,p as s,y as t};

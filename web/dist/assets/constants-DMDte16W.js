@@ -1,1 +1,0 @@
-var e=`admin`,t=[`admin`,`manager`,`presales`,`sales`,`service`,`marketing`,`tech`,`aftersales`],n=[`own`,`department`,`all`],r=[`pending`,`running`,`succeeded`,`dead`],i=[`users`,`organisation`,`security`,`system`,`customers`],a=[`user`,`department`,`role`,`token`,`session`,`job`,`setup`,`account`,`contact`,`activity`];export{i as a,r as i,a as n,t as o,n as r,e as t};

@@ -1,1 +1,0 @@
-import{Bi as e}from"./css-DHbrngLO.js";import{d as t}from"./api-cGPae6C9.js";function n(){let n=e({});function r(){for(let e of Object.keys(n))delete n[e]}function i(e){r(),t(e)&&Object.assign(n,e.fields)}return{errors:n,clear:r,apply:i}}export{n as t};
