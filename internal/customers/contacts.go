@@ -197,7 +197,7 @@ func (s *Service) ListContacts(ctx context.Context, q string, lp httpx.ListParam
 	if err := p.Require(authz.CustomersRead); err != nil {
 		return nil, nil, err
 	}
-	scope, args := p.Filter(accountScope)
+	scope, args := p.Filter(accountScopeRow)
 	cond := "c.merged_into IS NULL AND (c.owner_id = ? OR EXISTS (SELECT 1 FROM account_contacts ac JOIN accounts a ON a.id = ac.account_id WHERE ac.contact_id = c.id AND a.merged_into IS NULL AND " + scope + "))"
 	args = append([]any{p.UserID}, args...)
 	if q != "" {

@@ -141,7 +141,7 @@ func (s *Service) Search(ctx context.Context, q string, types []string, limit in
 	if err := p.Require(authz.CustomersRead); err != nil {
 		return nil, "", err
 	}
-	scope, args := p.Filter(accountScope)
+	scope, args := p.Filter(accountScopeRow)
 	hits, next, err := s.search.Search(ctx, search.Query{Text: q, Types: types, Limit: limit, Cursor: cursor,
 		Visible:     "EXISTS (SELECT 1 FROM accounts a WHERE a.id = d.account_id AND a.merged_into IS NULL AND " + scope + ")",
 		VisibleArgs: args})

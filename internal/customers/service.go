@@ -35,7 +35,13 @@ func NewService(d *db.DB, a *audit.Log, ix *search.Index) *Service {
 	return s
 }
 
-var accountScope = authz.Columns{Owner: "a.owner_id", Department: "a.department_id", RecordType: "account", ID: "a.id"}
+// accountScope filters account lists with indexed lookups; accountScopeRow
+// is the per-row form for EXISTS checks (search hits, contacts), where the
+// planner would otherwise rebuild the ID set for every row.
+var (
+	accountScope    = authz.Columns{Owner: "a.owner_id", Department: "a.department_id", RecordType: "account", ID: "a.id", Table: "accounts"}
+	accountScopeRow = authz.Columns{Owner: "a.owner_id", Department: "a.department_id", RecordType: "account", ID: "a.id"}
+)
 
 // visibleAccount loads an account if it is inside the caller's scope, else
 // 404 — the same answer as for an account that does not exist.
@@ -99,7 +105,7 @@ var accountSorts = map[string]sortKey{
 
 // maxCount caps list totals: exact counts over very large tables cost more
 // than the page itself (shared/STACK.md).
-const maxCount = 10000
+const maxCount = 2000
 
 // ListAccounts lists accounts in the caller's scope.
 func (s *Service) ListAccounts(ctx context.Context, f AccountFilter, lp httpx.ListParams) ([]*Account, *httpx.Cursor, int, error) {

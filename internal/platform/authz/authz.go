@@ -204,6 +204,10 @@ type Columns struct {
 	// RecordType and ID enable sharing with collaborators through record_shares.
 	RecordType string
 	ID         string
+	// Table, when set, makes Filter emit "ID IN (… UNION …)" built from
+	// indexed lookups instead of an OR across columns: an OR with EXISTS
+	// defeats every index and turns counts over large tables into scans.
+	Table string
 }
 
 // Filter returns a SQL predicate (with '?' placeholders) that keeps only rows
@@ -215,6 +219,9 @@ func (p *Principal) Filter(c Columns) (string, []any) {
 	}
 	if p.Scope == ScopeAll {
 		return "1 = 1", nil
+	}
+	if c.Table != "" && c.ID != "" {
+		return p.filterIDs(c)
 	}
 	var parts []string
 	var args []any
@@ -236,6 +243,37 @@ func (p *Principal) Filter(c Columns) (string, []any) {
 		return "1 = 0", nil
 	}
 	return "(" + strings.Join(parts, " OR ") + ")", args
+}
+
+func unqualified(col string) string {
+	if i := strings.LastIndexByte(col, '.'); i >= 0 {
+		return col[i+1:]
+	}
+	return col
+}
+
+func (p *Principal) filterIDs(c Columns) (string, []any) {
+	id := unqualified(c.ID)
+	var parts []string
+	var args []any
+	if c.Owner != "" {
+		parts = append(parts, "SELECT "+id+" FROM "+c.Table+" WHERE "+unqualified(c.Owner)+" = ?")
+		args = append(args, p.UserID)
+	}
+	if p.Scope == ScopeDepartment && c.Department != "" && len(p.Departments) > 0 {
+		parts = append(parts, "SELECT "+id+" FROM "+c.Table+" WHERE "+unqualified(c.Department)+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(p.Departments)), ", ")+")")
+		for _, d := range p.Departments {
+			args = append(args, d)
+		}
+	}
+	if c.RecordType != "" {
+		parts = append(parts, "SELECT record_id FROM record_shares WHERE record_type = ? AND user_id = ?")
+		args = append(args, c.RecordType, p.UserID)
+	}
+	if len(parts) == 0 {
+		return "1 = 0", nil
+	}
+	return c.ID + " IN (" + strings.Join(parts, " UNION ") + ")", args
 }
 
 type ctxKey struct{}
