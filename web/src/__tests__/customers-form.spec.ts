@@ -119,11 +119,13 @@ describe('account form: duplicates and field errors', { timeout: 120_000 }, () =
     expect(sent.contacts).toHaveLength(1)
     const row1 = byTestId('contact-row-1')!
     const row0 = byTestId('contact-row-0')!
-    expect(row1.querySelector('.el-form-item__error')?.textContent).toContain('不是有效的手机号码')
+    // Element Plus renders field errors after its own async validation tick:
+    // wait for it rather than assume the machine is fast.
+    await vi.waitFor(() => expect(row1.querySelector('.el-form-item__error')?.textContent).toContain('不是有效的手机号码'))
     expect(row1.classList.contains('contact-row--error')).toBe(true)
     expect(row0.querySelector('.el-form-item__error')).toBeNull()
     const usccItem = byTestId('account-form-uscc')!.closest('.el-form-item')!
-    expect(usccItem.querySelector('.el-form-item__error')?.textContent).toContain('不是有效的统一社会信用代码')
+    await vi.waitFor(() => expect(usccItem.querySelector('.el-form-item__error')?.textContent).toContain('不是有效的统一社会信用代码'))
   })
 
   it('checks the USCC check character before sending', async () => {
