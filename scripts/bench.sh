@@ -137,11 +137,20 @@ run_db() { # $1 = sqlite | postgres
     -phases mixed,solo,single -solo-ops "$solo_ops" -single-ops "$single_ops" $baseline \
     -label "$db, $scale scale" -out "$tmp/pb.md" >/dev/null
   stop
+  # The write ops add rows: say how much data the last phases ran on.
+  local q="SELECT (SELECT COUNT(*) FROM accounts), (SELECT COUNT(*) FROM contacts), (SELECT COUNT(*) FROM activities), (SELECT COUNT(*) FROM timeline_events)"
+  local after
+  if [ "$db" = sqlite ]; then
+    after=$(python3 -c 'import sqlite3,sys; print(*sqlite3.connect("file:"+sys.argv[1]+"?mode=ro", uri=True).execute(sys.argv[2]).fetchone())' "$data/prelude.db" "$q" 2>/dev/null || true)
+  else
+    after=$(psql "$pgurl" -Atc "SET search_path=$schema; $q" 2>/dev/null | tail -1 | tr '|' ' ')
+  fi
   {
     echo "# Prelude benchmark — $db, $scale scale"
     echo
     echo "- $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git describe --always --dirty 2>/dev/null || echo unknown)"
     echo "- data: $gen"
+    [ -n "$after" ] && echo "- data after the run (log_call and create_account add rows): $(echo "$after" | awk '{printf "%d accounts, %d contacts, %d activities, %d timeline events", $1, $2, $3, $4}')"
     echo "- command: BENCH_SCALE=$scale BENCH_RUNS=$runs scripts/bench.sh $which_db"
     echo
     echo "## Issue 2: GET /api/v1/me, start-up, idle RSS"

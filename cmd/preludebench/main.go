@@ -67,6 +67,7 @@ type config struct {
 	label        string
 	seed         uint64
 	targets      bool
+	writeCap     int
 	allowRemote  bool
 }
 
@@ -100,6 +101,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.out, "out", "", "also write the Markdown report to this file")
 	fs.StringVar(&c.label, "label", "", "what is measured (database, scale), for the report's title")
 	fs.Uint64Var(&c.seed, "seed", 1, "random seed of the op choices")
+	fs.IntVar(&c.writeCap, "write-cap", 1000, "end a write op's solo or single phase after this many requests (bounds data growth; 0: no cap)")
 	fs.BoolVar(&c.targets, "targets", true, "check the issue-3 targets (meaningful on the large scale)")
 	fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a non-loopback -url (never used by scripts/bench.sh)")
 	if err := fs.Parse(args); err != nil {

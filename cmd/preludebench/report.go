@@ -28,8 +28,18 @@ func (r *report) write(w io.Writer) {
 	fmt.Fprintf(w, "## %s\n\n", title)
 	fmt.Fprintf(w, "- date: %s; took %s\n", r.started.Format("2006-01-02 15:04 MST"), r.took.Round(time.Second))
 	fmt.Fprintf(w, "- machine: %s\n", r.machine)
-	fmt.Fprintf(w, "- server: %s; runs per phase: %d (medians shown); %s measured after %s warm-up per phase; this load generator used %.0f CPU-seconds in all\n",
-		cfg.url, cfg.runs, phaseDurations(cfg), cfg.warmup, r.selfCPU.Seconds())
+	fmt.Fprintf(w, "- server: %s; runs per phase: %d (medians shown); %s measured after %s warm-up per phase", cfg.url, cfg.runs, phaseDurations(cfg), cfg.warmup)
+	if cfg.writeCap > 0 {
+		fmt.Fprintf(w, "; write ops alone stop after %d requests (warm-up at most 0.5 s)", cfg.writeCap)
+	}
+	fmt.Fprintf(w, "; before each phase the server was left to finish background work (search indexing), %s in all\n", r.settled.Round(time.Second))
+	if u := r.usage; u.ok {
+		avail := u.wall.Seconds() * float64(u.cpus)
+		pct := func(d time.Duration) string { return fmt.Sprintf("%.0f %%", 100*d.Seconds()/avail) }
+		fmt.Fprintf(w, "- machine CPU over the run (%d CPUs × %s): Prelude %s, raw baseline %s, this load generator %s, everything else %s"+
+			" (the database server on PostgreSQL, and any other work on the machine), steal %s; load average %s at the start, %s at the end\n",
+			u.cpus, u.wall.Round(time.Second), pct(u.server), pct(u.baseline), pct(u.self), pct(u.other), pct(u.steal), u.load0, u.load1)
+	}
 	var us []string
 	for _, u := range r.users {
 		us = append(us, fmt.Sprintf("%s (%s, scope %s, %d accounts)", u.username, strings.Join(u.roles, "+"), u.scope, len(u.accounts)))
@@ -54,7 +64,8 @@ func (r *report) write(w io.Writer) {
 		fmt.Fprintln(w, "`requests` and `errors` are summed over the runs; every other figure is the median of the runs.")
 	}
 	fmt.Fprintln(w, "`CPU ms/op`: the server process's CPU time (user + system, /proc/<pid>/stat) per op while measured — it")
-	fmt.Fprintln(w, "drifts less than rates when other work shares the machine (on PostgreSQL the database's own CPU is not in it).")
+	fmt.Fprintln(w, "is usually steadier than rates when other work shares the machine (on PostgreSQL the database server's own CPU is")
+	fmt.Fprintln(w, "not in it). The ratios to the raw baseline, measured minutes apart in the same run, are the steadiest figures.")
 	fmt.Fprintln(w)
 
 	raw := map[int]map[string]benchutil.Stats{}
@@ -86,7 +97,17 @@ func (r *report) write(w io.Writer) {
 			}
 		}
 		t.Write(w)
-		fmt.Fprintf(w, "\nRaw baseline RSS: %s.\n\n", rssText(r.baseRSS))
+		var others []string
+		for _, p := range r.phases {
+			if f, ok := p.otherShare(); ok && strings.HasPrefix(p.name, "baseline") {
+				others = append(others, fmt.Sprintf("%.0f %% at concurrency %d", 100*f, p.conc))
+			}
+		}
+		o := ""
+		if len(others) > 0 {
+			o = " Other work on the machine used " + strings.Join(others, ", ") + " of its CPU meanwhile."
+		}
+		fmt.Fprintf(w, "\nRaw baseline RSS: %s.%s\n\n", rssText(r.baseRSS), o)
 	}
 	r.writeErrors(w)
 }
@@ -145,7 +166,14 @@ func (r *report) writeMixed(w io.Writer, p *phaseResult, raw map[string]benchuti
 		}
 	}
 	t.Write(w)
-	fmt.Fprintf(w, "\nServer RSS during this phase: %s.\n\n", rssText(p.rss))
+	fmt.Fprintf(w, "\nServer RSS during this phase: %s.%s\n\n", rssText(p.rss), otherText(p))
+}
+
+func otherText(p *phaseResult) string {
+	if f, ok := p.otherShare(); ok {
+		return fmt.Sprintf(" Other work on the machine (incl. the database server on PostgreSQL, and steal) used %.0f %% of its CPU meanwhile.", 100*f)
+	}
+	return ""
 }
 
 func (r *report) writeAlone(w io.Writer, p *phaseResult, raw map[string]benchutil.Stats) {

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"time"
 
@@ -26,6 +27,8 @@ type phaseResult struct {
 	runs  map[string][]benchutil.Stats
 	total []benchutil.Stats // mixed phase: all ops together, per run
 	rss   benchutil.RSSStats
+	other time.Duration // CPU time used by other work (and stolen) during the phase
+	avail time.Duration // CPU time the machine had during the phase
 }
 
 func (p *phaseResult) add(op string, s benchutil.Stats) {
@@ -36,6 +39,22 @@ func (p *phaseResult) add(op string, s benchutil.Stats) {
 		p.ops = append(p.ops, op)
 	}
 	p.runs[op] = append(p.runs[op], s)
+}
+
+func (p *phaseResult) addUsage(u usage) {
+	if u.ok {
+		p.other += u.other + u.steal
+		p.avail += time.Duration(float64(u.wall) * float64(u.cpus))
+	}
+}
+
+// otherShare is the fraction of the machine's CPU that other work (not the
+// server under test, not this load generator) used during the phase.
+func (p *phaseResult) otherShare() (float64, bool) {
+	if p.avail <= 0 {
+		return 0, false
+	}
+	return p.other.Seconds() / p.avail.Seconds(), true
 }
 
 func (p *phaseResult) finish() {
@@ -56,7 +75,8 @@ type report struct {
 	baseRSS  benchutil.RSSStats
 	baseInfo string
 	took     time.Duration
-	selfCPU  time.Duration
+	usage    usage
+	settled  time.Duration // waited for the server to go idle between phases
 }
 
 func (r *report) phase(name string) *phaseResult {
@@ -98,6 +118,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		rep.baseInfo = "preludebench raw-server at " + cfg.baseURL
 	}
 
+	acct := startAccounting(cfg.pid, basePID)
 	rss := &benchutil.RSS{PID: cfg.pid}
 	tick := 250 * time.Millisecond
 	if cfg.pid == 0 {
@@ -115,10 +136,19 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			accountIDs = append(accountIDs, a.ID)
 		}
 	}
+	var measured usage // of the last measure call
 	measure := func(name string, conc int, dur time.Duration, tasks []benchutil.Task, sampler *benchutil.RSS, seed uint64) (benchutil.Result, benchutil.RSSStats, error) {
+		rep.settled += benchutil.Settle(ctx, cfg.pid, 60*time.Second)
 		phaseRSS := &benchutil.RSS{PID: sampler.PID, MetricsURL: sampler.MetricsURL}
 		l := benchutil.Load{Concurrency: conc, Duration: dur, Warmup: cfg.warmup, Seed: seed, Tick: tick,
 			Observe: func() { phaseRSS.Sample(); sampler.Sample() }}
+		if len(tasks) == 1 && cfg.writeCap > 0 {
+			if o, ok := findOp(tasks[0].Name); ok && o.kind == "write" && o.name != "sign_in" {
+				// Writes add data: few of them, and a short warm-up.
+				l.MaxRequests = cfg.writeCap
+				l.Warmup = min(l.Warmup, 500*time.Millisecond)
+			}
+		}
 		if sampler.PID == 0 && sampler.MetricsURL == "" {
 			l.Observe = nil
 		}
@@ -134,7 +164,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 		}
 		fmt.Fprintf(os.Stderr, "preludebench: %-28s c=%-2d %s\n", name, conc, dur)
+		acc := startAccounting(sampler.PID, basePID)
+		if sampler.PID == basePID {
+			acc.basePID = 0
+		}
 		res, err := l.Run(ctx, tasks)
+		measured = acc.stop()
 		if err == nil && cpu1 > cpu0 {
 			res.Total.SetCPU(cpu1 - cpu0)
 			if len(res.Tasks) == 1 {
@@ -183,6 +218,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 					}
 					p.add(t.Name, res.Tasks[0])
 					mergeRSS(p, rs)
+					p.addUsage(measured)
 				}
 			}
 		}
@@ -204,6 +240,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 			p.total = append(p.total, res.Total)
 			mergeRSS(p, rs)
+			p.addUsage(measured)
 		}
 		for _, ph := range []struct {
 			name string
@@ -224,6 +261,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 				}
 				p.add(name, res.Tasks[0])
 				mergeRSS(p, rs)
+				p.addUsage(measured)
 			}
 		}
 	}
@@ -231,7 +269,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		p.finish()
 	}
 	rep.overall = rss.Stats()
-	rep.selfCPU, _ = benchutil.ProcCPU(0)
+	rep.usage = acct.stop()
 	rep.baseRSS = baseRSS.Stats()
 	rep.took = time.Since(rep.started)
 	var buf bytes.Buffer
@@ -348,4 +386,57 @@ func spawnRaw(ctx context.Context, cfg *config) (string, int, func(), error) {
 		stop()
 		return "", 0, nil, ctx.Err()
 	}
+}
+
+// usage accounts for the machine's CPU time over a run, so that a reader can
+// tell a quiet run from one that shared the machine with other work.
+type usage struct {
+	wall                                 time.Duration
+	cpus                                 int
+	server, baseline, self, other, steal time.Duration
+	load0, load1                         string
+	ok                                   bool
+}
+
+type accounting struct {
+	pid, basePID       int
+	t0                 time.Time
+	m0                 benchutil.CPUTimes
+	srv0, base0, self0 time.Duration
+	load0              string
+	err                error
+}
+
+func startAccounting(pid, basePID int) *accounting {
+	a := &accounting{pid: pid, basePID: basePID, t0: time.Now(), load0: benchutil.LoadAvg()}
+	a.m0, a.err = benchutil.ReadCPUTimes()
+	if pid > 0 {
+		a.srv0, _ = benchutil.ProcCPU(pid)
+	}
+	if basePID > 0 {
+		a.base0, _ = benchutil.ProcCPU(basePID)
+	}
+	a.self0, _ = benchutil.ProcCPU(0)
+	return a
+}
+
+func (a *accounting) stop() usage {
+	u := usage{wall: time.Since(a.t0), cpus: runtime.NumCPU(), load0: a.load0, load1: benchutil.LoadAvg()}
+	m1, err := benchutil.ReadCPUTimes()
+	if a.err != nil || err != nil || a.pid <= 0 {
+		return u
+	}
+	tick := func(n int64) time.Duration { return time.Duration(n) * time.Second / 100 }
+	srv1, _ := benchutil.ProcCPU(a.pid)
+	self1, _ := benchutil.ProcCPU(0)
+	u.server, u.self = srv1-a.srv0, self1-a.self0
+	if a.basePID > 0 {
+		if b1, err := benchutil.ProcCPU(a.basePID); err == nil {
+			u.baseline = b1 - a.base0
+		}
+	}
+	u.steal = tick(m1.Steal - a.m0.Steal)
+	u.other = max(0, tick(m1.Busy-a.m0.Busy)-u.server-u.self-u.baseline)
+	u.ok = true
+	return u
 }

@@ -129,3 +129,15 @@ func TestProcRSS(t *testing.T) {
 		t.Errorf("rss %d", v)
 	}
 }
+
+func TestLoadMaxRequests(t *testing.T) {
+	task := Task{Name: "w", Weight: 1, Do: func(context.Context, int, *rand.Rand) error { time.Sleep(time.Millisecond); return nil }}
+	res, err := Load{Concurrency: 2, Duration: 5 * time.Second, MaxRequests: 50}.Run(context.Background(), []Task{task})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Tasks[0]
+	if s.Requests < 50 || s.Requests > 52 || s.Elapsed > time.Second || s.RPS < 50 {
+		t.Errorf("requests %d, elapsed %v, rps %.0f", s.Requests, s.Elapsed, s.RPS)
+	}
+}

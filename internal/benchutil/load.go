@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,6 +28,9 @@ type Load struct {
 	// (the RSS sampler uses it).
 	Observe func()
 	Tick    time.Duration
+	// MaxRequests, if positive, ends the measured interval early once that
+	// many requests have been counted (write ops: to bound data growth).
+	MaxRequests int
 	// OnMeasure, if set, is called when the measured interval starts and
 	// again once every request counted in it has finished (CPU-time
 	// readings use it).
@@ -83,6 +87,8 @@ func (l Load) Run(ctx context.Context, tasks []Task) (Result, error) {
 	if l.OnMeasure != nil {
 		startTimer = time.AfterFunc(time.Until(measureFrom), func() { l.OnMeasure(true); close(measuring) })
 	}
+	var counted atomic.Int64
+	var capAt atomic.Int64 // when MaxRequests was reached, UnixNano
 	var wg sync.WaitGroup
 	for w := range conc {
 		rec := &workerRec{lat: make([][]time.Duration, len(active)), errs: make([]int, len(active)), sample: make([]map[string]int, len(active))}
@@ -93,7 +99,7 @@ func (l Load) Run(ctx context.Context, tasks []Task) (Result, error) {
 			rng := rand.New(rand.NewPCG(l.Seed+uint64(w)*7919, uint64(w)+1))
 			for ctx.Err() == nil {
 				t0 := time.Now()
-				if !t0.Before(until) {
+				if !t0.Before(until) || (l.MaxRequests > 0 && counted.Load() >= int64(l.MaxRequests)) {
 					return
 				}
 				i := pickWeighted(rng, active, total)
@@ -102,6 +108,9 @@ func (l Load) Run(ctx context.Context, tasks []Task) (Result, error) {
 					continue
 				}
 				rec.lat[i] = append(rec.lat[i], time.Since(t0))
+				if n := counted.Add(1); l.MaxRequests > 0 && n == int64(l.MaxRequests) {
+					capAt.Store(time.Now().UnixNano())
+				}
 				if err != nil {
 					rec.errs[i]++
 					m := rec.sample[i]
@@ -151,6 +160,9 @@ func (l Load) Run(ctx context.Context, tasks []Task) (Result, error) {
 		return Result{}, err
 	}
 	elapsed := l.Duration
+	if at := capAt.Load(); at > 0 {
+		elapsed = time.Unix(0, at).Sub(measureFrom)
+	}
 	var res Result
 	var all []time.Duration
 	allErrs := 0

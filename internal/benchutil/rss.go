@@ -178,3 +178,27 @@ func ProcCPU(pid int) (time.Duration, error) {
 	const clkTck = 100 // USER_HZ on every Linux architecture Go supports
 	return time.Duration(ut+st) * time.Second / clkTck, nil
 }
+
+// Settle waits until a process has been nearly idle (under 5 % of one CPU)
+// for half a second, or until max has passed, and returns how long it
+// waited: background work left over from a previous phase (the search
+// indexer after a burst of writes) must not be charged to the next one.
+func Settle(ctx context.Context, pid int, max time.Duration) time.Duration {
+	start := time.Now()
+	if pid <= 0 {
+		return 0
+	}
+	const window = 500 * time.Millisecond
+	for time.Since(start) < max && ctx.Err() == nil {
+		c0, err := ProcCPU(pid)
+		if err != nil {
+			return time.Since(start)
+		}
+		time.Sleep(window)
+		c1, err := ProcCPU(pid)
+		if err != nil || c1-c0 <= window/20 {
+			break
+		}
+	}
+	return time.Since(start)
+}
