@@ -76,9 +76,11 @@ func (s *Service) notify(ctx context.Context, tx *db.Tx, userID, event, titleKey
 }
 
 // deliver is the job that sends one delivery. A delivery already marked
-// delivered is not sent again (a retried job after a crash between sending
-// and marking can still send twice: receivers see at-least-once, which is
-// the honest best over HTTP webhooks without idempotency keys).
+// delivered is not sent again. A retried job after a crash between sending
+// and marking sends again with the same key (the delivery id, as the
+// X-Prelude-Delivery header and the email Message-ID), so the delivery is
+// exactly once in effect for receivers that deduplicate on it and
+// at-least-once for those that cannot (the chat robots themselves).
 func (s *Service) deliver(client *http.Client, smtp *notify.SMTP) jobs.Handler {
 	return func(ctx context.Context, j *jobs.Job) error {
 		var p struct {
@@ -103,7 +105,7 @@ func (s *Service) deliver(client *http.Client, smtp *notify.SMTP) jobs.Handler {
 		if link != "" && !strings.HasPrefix(link, "http") {
 			link = s.cfg.BaseURL + link
 		}
-		msg := notify.Message{Title: title, Body: body, Link: link}
+		msg := notify.Message{Title: title, Body: body, Link: link, Key: p.DeliveryID}
 		sendCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
 		if kind == "email" {

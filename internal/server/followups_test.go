@@ -303,6 +303,16 @@ func TestChatRobotDeliveries(t *testing.T) {
 		if it["channel_kind"] == "wecom" && it["attempts"].(float64) != 2 {
 			t.Errorf("wecom attempts %v", it["attempts"])
 		}
+		// Every webhook carries the delivery's key so a receiver can drop a
+		// send repeated after a crash.
+		if k, _ := it["channel_kind"].(string); k != "email" {
+			hook.mu.Lock()
+			got := hook.reqs["/"+k][0].Header.Get("X-Prelude-Delivery")
+			hook.mu.Unlock()
+			if got != it["id"] {
+				t.Errorf("%s: X-Prelude-Delivery %q, want the delivery id %v", k, got, it["id"])
+			}
+		}
 	}
 }
 

@@ -29,6 +29,7 @@ type Config struct {
 	SessionTTL      time.Duration
 	SessionIdle     time.Duration
 	Workers         int
+	JobLease        time.Duration
 	LoginRateLimit  int
 	SMTPURL         string
 	ShutdownTimeout time.Duration
@@ -55,6 +56,7 @@ var Options = []Option{
 	{"session-idle", "PRELUDE_SESSION_IDLE", "168h", "a session unused this long ends", false},
 	{"login-rate-limit", "PRELUDE_LOGIN_RATE_LIMIT", "30", "sign-in attempts per minute from one client address (bursts of half that)", false},
 	{"workers", "PRELUDE_WORKERS", "2", "background job workers per instance", false},
+	{"job-lease", "PRELUDE_JOB_LEASE", "1m", "how long a background job claimed by an instance that died waits before another instance takes it over", false},
 	{"shutdown-timeout", "PRELUDE_SHUTDOWN_TIMEOUT", "20s", "how long shutdown waits for in-flight requests and jobs", false},
 }
 
@@ -89,7 +91,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		bad("log-format", errors.New("must be json or text"))
 	}
-	for name, dst := range map[string]*time.Duration{"session-ttl": &c.SessionTTL, "session-idle": &c.SessionIdle, "shutdown-timeout": &c.ShutdownTimeout} {
+	for name, dst := range map[string]*time.Duration{"session-ttl": &c.SessionTTL, "session-idle": &c.SessionIdle, "shutdown-timeout": &c.ShutdownTimeout, "job-lease": &c.JobLease} {
 		if *dst, err = time.ParseDuration(*vals[name]); err != nil || *dst <= 0 {
 			bad(name, errors.New("must be a positive duration such as 30s, 15m or 720h"))
 		}

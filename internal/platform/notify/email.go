@@ -92,7 +92,17 @@ func Email(ctx context.Context, s *SMTP, to string, m Message, now time.Time) er
 	if m.Link != "" {
 		body += "\r\n\r\n" + m.Link
 	}
-	msg := "From: " + s.From + "\r\nTo: " + to + "\r\nSubject: " + mime.BEncoding.Encode("UTF-8", m.Title) +
+	msgID := ""
+	if m.Key != "" {
+		// The same Message-ID on a retried send lets mail servers and
+		// clients drop the duplicate.
+		domain := "prelude.local"
+		if _, d, ok := strings.Cut(s.From, "@"); ok {
+			domain = strings.Trim(d, "> ")
+		}
+		msgID = "Message-ID: <" + m.Key + "@" + domain + ">\r\n"
+	}
+	msg := msgID + "From: " + s.From + "\r\nTo: " + to + "\r\nSubject: " + mime.BEncoding.Encode("UTF-8", m.Title) +
 		"\r\nDate: " + now.Format(time.RFC1123Z) + "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" +
 		strings.ReplaceAll(body, "\n", "\r\n") + "\r\n"
 	if _, err := w.Write([]byte(msg)); err != nil {

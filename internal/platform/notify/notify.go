@@ -26,6 +26,11 @@ type Message struct {
 	Title string
 	Body  string
 	Link  string // absolute URL into Prelude, optional
+	// Key identifies this message across retries. A send retried after a
+	// crash (the first attempt may have reached the receiver) carries the
+	// same key, as the X-Prelude-Delivery header on webhooks and in the
+	// Message-ID of email, so a receiver that deduplicates sees it once.
+	Key string
 }
 
 func (m Message) text() string {
@@ -98,6 +103,9 @@ func Webhook(ctx context.Context, client *http.Client, kind, target, secret stri
 		return &Permanent{err}
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	if m.Key != "" {
+		req.Header.Set("X-Prelude-Delivery", m.Key)
+	}
 	res, err := client.Do(req)
 	if err != nil {
 		return err
