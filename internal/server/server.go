@@ -87,7 +87,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB) (*
 	if err := s.Org.Bootstrap(ctx); err != nil {
 		return nil, fmt.Errorf("seed roles: %w", err)
 	}
-	s.Jobs = jobs.New(d, log, jobs.Options{Workers: cfg.Workers, Registerer: reg})
+	s.Jobs = jobs.New(d, log, jobs.Options{Workers: cfg.Workers, Lease: cfg.JobLease, Registerer: reg})
 	s.registerJobs()
 	s.Search = search.New(d)
 	s.Search.RegisterJobs(s.Jobs)
