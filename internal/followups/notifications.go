@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -21,14 +22,77 @@ import (
 // jobDeliver sends one delivery through its channel.
 const jobDeliver = "notify.deliver"
 
+// Notice is a notification another capability (inquiries, pipeline, quotes…)
+// sends to one user through Notify.
+type Notice struct {
+	UserID string
+	// Event names the kind of notice ("inquiry_mention", "quote_approval"…);
+	// a user's channels can subscribe to some events only.
+	Event string
+	// TitleKey is an i18n catalogue key rendered with TitleArgs in the
+	// recipient's language.
+	TitleKey  string
+	TitleArgs []any
+	Body      string
+	Link      string // path into the web UI, e.g. /inquiries/<id>
+	// DedupeKey, if set, makes the notice idempotent: a second Notify with
+	// the same key (a retried job, a second instance) does nothing.
+	DedupeKey string
+}
+
+// Notify records n in the same transaction as the change that caused it: the
+// in-app notification appears (live, through the stream) and each of the
+// recipient's channels gets a durable delivery iff tx commits. This is the
+// one way capabilities notify people.
+func (s *Service) Notify(ctx context.Context, tx *db.Tx, n Notice) error {
+	if n.UserID == "" || n.Event == "" || n.TitleKey == "" {
+		return fmt.Errorf("followups.Notify: user, event and title key are required")
+	}
+	if n.DedupeKey == "" {
+		n.DedupeKey = n.Event + ":" + db.NewID()
+	}
+	return s.notify(ctx, tx, n.UserID, n.Event, n.TitleKey, n.TitleArgs, n.Body, n.Link, n.DedupeKey)
+}
+
 // notify records an in-app notification for userID (once per dedupeKey) and
 // a delivery for each of their channels subscribed to event. Deliveries are
 // durable jobs enqueued in the same transaction, so a notification is sent
 // iff the change that caused it committed.
 func (s *Service) notify(ctx context.Context, tx *db.Tx, userID, event, titleKey string, titleArgs []any, body, link, dedupeKey string) error {
-	var locale string
-	if err := tx.QueryRow(ctx, "SELECT locale FROM users WHERE id = ?", userID).Scan(&locale); err != nil {
+	// One query for the recipient's language and channels: this runs once
+	// per notice, in bursts (a reminder tick, a bulk assignment).
+	rows, err := tx.Query(ctx, `SELECT u.locale, c.id, c.events FROM users u
+		LEFT JOIN notification_channels c ON c.user_id = u.id AND c.enabled = ? WHERE u.id = ?`, true, userID)
+	if err != nil {
 		return err
+	}
+	var locale string
+	var channels []string
+	found := false
+	for rows.Next() {
+		var cid, evJSON *string
+		if err := rows.Scan(&locale, &cid, &evJSON); err != nil {
+			rows.Close()
+			return err
+		}
+		found = true
+		if cid == nil {
+			continue
+		}
+		var evs []string
+		if evJSON != nil {
+			_ = json.Unmarshal([]byte(*evJSON), &evs)
+		}
+		if len(evs) == 0 || slices.Contains(evs, event) {
+			channels = append(channels, *cid)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if !found {
+		return db.ErrNotFound
 	}
 	lang, _ := i18n.Parse(locale)
 	title := i18n.T(lang, titleKey, titleArgs...)
@@ -40,27 +104,6 @@ func (s *Service) notify(ctx context.Context, tx *db.Tx, userID, event, titleKey
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil // already notified
-	}
-	rows, err := tx.Query(ctx, "SELECT id, events FROM notification_channels WHERE user_id = ? AND enabled = ?", userID, true)
-	if err != nil {
-		return err
-	}
-	var channels []string
-	for rows.Next() {
-		var cid, evJSON string
-		if err := rows.Scan(&cid, &evJSON); err != nil {
-			rows.Close()
-			return err
-		}
-		var evs []string
-		_ = json.Unmarshal([]byte(evJSON), &evs)
-		if len(evs) == 0 || slices.Contains(evs, event) {
-			channels = append(channels, cid)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	for _, cid := range channels {
 		did := db.NewID()
