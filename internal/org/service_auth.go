@@ -358,19 +358,20 @@ func (s *Service) LogoutEverywhere(ctx context.Context) error {
 // stay reads.
 const touchEvery = time.Minute
 
-// PrincipalFromSession resolves a session cookie; nil, nil if invalid.
+// PrincipalFromSession resolves a session cookie; nil, nil if invalid. The
+// session, the user and their roles come in one query: this runs on every
+// request, and on PostgreSQL each round trip costs more than the work.
 func (s *Service) PrincipalFromSession(ctx context.Context, cookie, ip, ua string) (*authz.Principal, error) {
 	if cookie == "" || len(cookie) > 128 {
 		return nil, nil
 	}
 	id := auth.HashToken(cookie)
-	var userID string
 	var expires, lastSeen db.Time
-	err := s.db.QueryRow(ctx, "SELECT user_id, expires_at, last_seen_at FROM sessions WHERE id = ?", id).Scan(&userID, &expires, &lastSeen)
-	if isNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
+	p, found, err := s.loadPrincipal(ctx, "s.expires_at, s.last_seen_at", "sessions s JOIN users u ON u.id = s.user_id", "s.id = ?", id,
+		func(sc func(dest ...any) error, rest ...any) error {
+			return sc(append([]any{&expires, &lastSeen}, rest...)...)
+		})
+	if err != nil || !found {
 		return nil, err
 	}
 	now := s.db.Now()
@@ -378,9 +379,8 @@ func (s *Service) PrincipalFromSession(ctx context.Context, cookie, ip, ua strin
 		s.db.Exec(ctx, "DELETE FROM sessions WHERE id = ?", id)
 		return nil, nil
 	}
-	p, err := s.principalFor(ctx, userID)
-	if err != nil || p == nil {
-		return nil, err
+	if p == nil { // user disabled
+		return nil, nil
 	}
 	if now.Sub(time.Time(lastSeen)) > touchEvery {
 		s.db.Exec(ctx, "UPDATE sessions SET last_seen_at = ?, ip = ? WHERE id = ?", db.Ms(now), ip, id)
@@ -422,24 +422,43 @@ func (s *Service) PrincipalFromToken(ctx context.Context, token, ip, ua string) 
 // principalFor builds the principal of an active user: roles, the union of
 // their permissions, the widest data scope, and the department subtree.
 func (s *Service) principalFor(ctx context.Context, userID string) (*authz.Principal, error) {
-	// One query for the user and their roles: this runs on every request.
-	rows, err := s.db.Query(ctx, `SELECT u.username, u.display_name, COALESCE(u.department_id, ''), u.locale, u.active,
-		COALESCE(r.name, ''), COALESCE(r.data_scope, ''), COALESCE(r.permissions, '')
-		FROM users u LEFT JOIN user_roles ur ON ur.user_id = u.id LEFT JOIN roles r ON r.name = ur.role
-		WHERE u.id = ? ORDER BY r.name`, userID)
+	p, _, err := s.loadPrincipal(ctx, "", "users u", "u.id = ?", userID, nil)
+	return p, err
+}
+
+// loadPrincipal reads a user and their roles in one query, from a FROM
+// clause that joins users as u (and maybe a session), with head columns
+// selected first and scanned by scanHead. found reports whether any row
+// matched; p is nil when the user is inactive.
+func (s *Service) loadPrincipal(ctx context.Context, head, from, where string, arg any,
+	scanHead func(scan func(dest ...any) error, rest ...any) error) (p *authz.Principal, found bool, err error) {
+	cols := `u.id, u.username, u.display_name, COALESCE(u.department_id, ''), u.locale, u.active,
+		COALESCE(r.name, ''), COALESCE(r.data_scope, ''), COALESCE(r.permissions, '')`
+	if head != "" {
+		cols = head + ", " + cols
+	}
+	rows, err := s.db.Query(ctx, `SELECT `+cols+` FROM `+from+`
+		LEFT JOIN user_roles ur ON ur.user_id = u.id LEFT JOIN roles r ON r.name = ur.role
+		WHERE `+where+` ORDER BY r.name`, arg)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer rows.Close()
-	var p *authz.Principal
 	for rows.Next() {
-		var username, display, dept, locale, role, scope, perms string
+		var userID, username, display, dept, locale, role, scope, perms string
 		var active bool
-		if err := rows.Scan(&username, &display, &dept, &locale, &active, &role, &scope, &perms); err != nil {
-			return nil, err
+		rest := []any{&userID, &username, &display, &dept, &locale, &active, &role, &scope, &perms}
+		if scanHead != nil {
+			err = scanHead(rows.Scan, rest...)
+		} else {
+			err = rows.Scan(rest...)
 		}
+		if err != nil {
+			return nil, false, err
+		}
+		found = true
 		if !active {
-			return nil, nil
+			return nil, true, nil
 		}
 		if p == nil {
 			lang, _ := i18n.Parse(locale)
@@ -455,24 +474,24 @@ func (s *Service) principalFor(ctx context.Context, userID string) (*authz.Princ
 		}
 		var list []string
 		if err := json.Unmarshal([]byte(perms), &list); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		for _, k := range list {
 			p.Permissions[k] = true
 		}
 	}
 	if err := rows.Err(); err != nil || p == nil {
-		return nil, err
+		return nil, found, err
 	}
 	rows.Close()
 	if p.Scope == authz.ScopeDepartment && p.DepartmentID != "" {
 		all, err := listDepartments(ctx, s.db)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		p.Departments = subtree(all, p.DepartmentID)
 	}
-	return p, nil
+	return p, true, nil
 }
 
 // ---- the signed-in user ----
