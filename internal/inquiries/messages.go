@@ -1,0 +1,272 @@
+package inquiries
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/microcosm-cc/bluemonday"
+
+	"prelude/internal/customers"
+	"prelude/internal/followups"
+	"prelude/internal/platform/audit"
+	"prelude/internal/platform/authz"
+	"prelude/internal/platform/db"
+	"prelude/internal/platform/errs"
+	"prelude/internal/platform/valid"
+)
+
+// CheckRequest is what the communication-standards check looks at.
+type CheckRequest struct {
+	Text      string
+	Channel   string
+	InquiryID string
+	// First and Last say whether this is the first reply of the
+	// conversation or the closing one (greeting / closing expected).
+	First, Last bool
+}
+
+// CheckResult is the outcome: Blocked refuses the reply; Findings (any
+// JSON) is shown to the agent and stored with the message for QA.
+type CheckResult struct {
+	Blocked  bool
+	Findings any
+}
+
+// CheckFunc runs the communication standards (package standards, wired by
+// the server).
+type CheckFunc func(ctx context.Context, in CheckRequest) (*CheckResult, error)
+
+// sanitizer keeps formatting and links of email HTML and drops scripts,
+// styles, event handlers and javascript: URLs.
+var sanitizer = bluemonday.UGCPolicy()
+
+// SanitizeHTML returns HTML safe to display.
+func SanitizeHTML(s string) string { return sanitizer.Sanitize(s) }
+
+// PostMessage adds a message to an inquiry: a reply to the customer (out),
+// what the customer said on a channel staff enter by hand (in), or an
+// internal note (note) with @mentions. It is the inbox's hot path: one
+// transaction, a handful of statements, the search document queued rather
+// than indexed inline.
+func (s *Service) PostMessage(ctx context.Context, inquiryID string, in MessageInput) (*Message, error) {
+	p := authz.From(ctx)
+	if err := p.Require(authz.InquiriesUpdate); err != nil {
+		return nil, err
+	}
+	if in.Direction == "" {
+		in.Direction = "out"
+	}
+	var v errs.Validation
+	if !oneOf([]string{"out", "in", "note"}, in.Direction) {
+		v.Add("direction", "field.one_of", "out, in, note")
+	}
+	in.Body = valid.Text(&v, "body", in.Body, true, s.cfg.MaxBody)
+	if len(in.HTML) > 4*s.cfg.MaxBody {
+		v.Add("html", "field.too_long", 4*s.cfg.MaxBody)
+	}
+	html := ""
+	if in.HTML != "" {
+		html = SanitizeHTML(in.HTML)
+	}
+	atts := validAttachments(&v, "attachments", in.Attachments)
+	if len(in.Mentions) > 20 {
+		v.Add("mentions", "field.too_many", 20)
+	}
+	if in.Direction != "note" && len(in.Mentions) > 0 {
+		v.Add("mentions", "inquiries.mentions_in_notes")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	// The standards check reads rules on the reader pool: it runs before
+	// the write transaction so the single SQLite writer is not held for it.
+	var check *CheckResult
+	if in.Direction == "out" && s.cfg.Check != nil {
+		// A light read for the check's inputs; scope is enforced in the
+		// transaction below, and before a refusal is shown.
+		var channel string
+		var firstAt db.Time
+		err := s.db.QueryRow(ctx, "SELECT channel, first_response_at FROM inquiries WHERE id = ?", inquiryID).Scan(&channel, &firstAt)
+		if isNotFound(err) {
+			return nil, errs.NotFoundf("entity.inquiry")
+		}
+		if err != nil {
+			return nil, err
+		}
+		check, err = s.cfg.Check(ctx, CheckRequest{Text: in.Body, Channel: channel, InquiryID: inquiryID, First: time.Time(firstAt).IsZero(), Last: in.Last})
+		if err != nil {
+			return nil, err
+		}
+		if check != nil && check.Blocked {
+			if _, err := s.visible(ctx, s.db, inquiryID); err != nil {
+				return nil, err
+			}
+			return nil, &errs.Error{Kind: errs.Invalid, Code: "standards_blocked", Key: "inquiries.standards_blocked",
+				Fields: map[string]errs.Field{"body": {Key: "inquiries.standards_blocked_field"}}, Details: map[string]any{"findings": check.Findings}}
+		}
+	}
+	var msg *Message
+	err := s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		r, err := s.visible(ctx, tx, inquiryID)
+		if err != nil {
+			return err
+		}
+		msg, err = s.postTx(ctx, tx, r, in, html, atts, check)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return msg, nil
+}
+
+func (s *Service) postTx(ctx context.Context, tx *db.Tx, r *row, in MessageInput, html string, atts []Attachment, check *CheckResult) (*Message, error) {
+	p := authz.From(ctx)
+	now := tx.Now()
+	if r.Status == StatusClosed && in.Direction != "note" {
+		return nil, errs.New(errs.Conflict, "inquiry_closed", "inquiries.closed")
+	}
+	var v errs.Validation
+	var mentions []string
+	for i, uid := range in.Mentions {
+		if slices.Contains(mentions, uid) || uid == p.UserID {
+			continue
+		}
+		if _, err := s.assignable(ctx, tx, nil, uid, &v, "mentions."+strconv.Itoa(i)); err != nil {
+			return nil, err
+		}
+		mentions = append(mentions, uid)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	status, assignee := r.Status, r.AssigneeID
+	cal, err := s.calendar(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st := r.sla
+	kind, dir := "message", in.Direction
+	switch in.Direction {
+	case "out":
+		st.outbound(now)
+		if assignee == nil {
+			// Answering an unassigned inquiry takes it.
+			assignee = &p.UserID
+		}
+		if status == StatusNew || status == StatusAssigned || status == StatusWaiting {
+			status = StatusInProgress
+		}
+		st.resume(cal, now)
+		if in.WaitForCustomer && status == StatusInProgress {
+			status = StatusWaiting
+			st.pause(now)
+		}
+	case "in":
+		st.inbound(cal, now)
+		if status == StatusWaiting || status == StatusResolved {
+			if status == StatusResolved {
+				st.reopen(cal, now)
+			}
+			status = StatusInProgress
+		}
+	case "note":
+		kind, dir = "note", "internal"
+	}
+	st.Active = isActive(status)
+	st.alarms(now)
+	var messageID, inReplyTo string
+	if dir == "out" && r.Channel == "email" && s.cfg.SendMail != nil && r.CustomerEmail != "" && r.MailboxID != "" {
+		messageID, inReplyTo, err = s.sendReply(ctx, tx, r, in.Body, html)
+		if err != nil {
+			return nil, err
+		}
+	}
+	checkJSON := ""
+	if check != nil {
+		b, _ := json.Marshal(map[string]any{"blocked": check.Blocked, "findings": check.Findings})
+		checkJSON = string(b)
+	}
+	id := db.NewID()
+	if _, err := tx.Exec(ctx, `INSERT INTO inquiry_messages (id, inquiry_id, kind, direction, author_id, author_name, body, html, attachments, mentions, message_id, in_reply_to, check_result, created_at)
+		VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?)`, id, r.ID, kind, dir, p.UserID, in.Body, html, jsonText(atts), jsonText(mentions),
+		nullable(messageID), inReplyTo, checkJSON, db.Ms(now)); err != nil {
+		return nil, err
+	}
+	lastIn := msOrNil(deref2(r.LastInboundAt))
+	if dir == "in" {
+		lastIn = db.Ms(now)
+	}
+	lastMsg := db.Ms(now)
+	if dir == "internal" {
+		// A note is not conversation: it must not reorder the inbox.
+		lastMsg = db.Ms(r.LastMessageAt)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE inquiries SET status = ?, active = ?, assignee_id = ?, message_count = message_count + 1, last_message_at = ?, last_inbound_at = ?,
+		first_response_at = ?, next_response_due = ?, resolution_due = ?, resolved_at = ?, paused_at = ?, paused_ms = ?, first_response_due = ?,
+		due_at = ?, due_kind = ?, warn_at = ?, breach_at = ?, version = version + 1, updated_at = ? WHERE id = ?`,
+		status, st.Active, assignee, lastMsg, lastIn, msOrNil(st.FirstAt), msOrNil(st.NextDue), msOrNil(st.ResolutionDue), msOrNil(st.ResolvedAt),
+		msOrNil(st.PausedAt), st.PausedMs, msOrNil(st.FirstDue), msOrNil(st.DueAt), st.DueKind, msOrNil(st.WarnAt), msOrNil(st.BreachAt), db.Ms(now), r.ID); err != nil {
+		return nil, err
+	}
+	if dir == "out" && r.AccountID != nil {
+		// A reply is contact with the customer: follow-ups marks promises
+		// to this account kept (regulation 6: 按约定时间回复客户).
+		if err := s.customers.AddEvent(ctx, tx, customers.Entry{AccountID: *r.AccountID, Kind: "inquiry_reply", RefType: "inquiry", RefID: r.ID,
+			Title: r.Subject, Body: firstLine(in.Body, 200), Contacted: true}); err != nil {
+			return nil, err
+		}
+	}
+	if dir != "internal" {
+		if err := s.search.MarkDirty(ctx, docMessage, id); err != nil {
+			return nil, err
+		}
+	}
+	for _, uid := range mentions {
+		if _, err := tx.Exec(ctx, `INSERT INTO record_shares (record_type, record_id, user_id, created_at) VALUES ('inquiry', ?, ?, ?)
+			ON CONFLICT (record_type, record_id, user_id) DO NOTHING`, r.ID, uid, db.Ms(now)); err != nil {
+			return nil, err
+		}
+		if err := s.notifyUser(ctx, tx, uid, "inquiry_mention", "notify.inquiry_mention", []any{p.DisplayName, r.Subject}, "/inbox/"+r.ID, "inq-mention:"+id+":"+uid); err != nil {
+			return nil, err
+		}
+	}
+	if assignee != nil && r.AssigneeID == nil {
+		s.publish(ctx, tx, event{Type: "inquiry_assigned", InquiryID: r.ID, AssigneeID: *assignee, DepartmentID: deref(r.DepartmentID), Status: status})
+	}
+	s.publish(ctx, tx, event{Type: "message_added", InquiryID: r.ID, AssigneeID: deref(assignee), DepartmentID: deref(r.DepartmentID), Status: status,
+		MessageID: id, Direction: dir, Shared: mentions})
+	detail := map[string]any{"message_id": id, "direction": dir, "length": len([]rune(in.Body))}
+	if status != r.Status {
+		detail["status"] = [2]string{r.Status, status}
+	}
+	if err := s.audit.Record(ctx, tx, audit.Event{Action: "inquiry.message", EntityType: "inquiry", EntityID: r.ID, Detail: detail}); err != nil {
+		return nil, err
+	}
+	m := &Message{ID: id, InquiryID: r.ID, Kind: kind, Direction: dir, AuthorID: p.UserID, AuthorName: p.DisplayName, Body: in.Body, HTML: html,
+		Attachments: atts, Mentions: mentions, MessageID: messageID, InReplyTo: inReplyTo, CreatedAt: now}
+	if m.Mentions == nil {
+		m.Mentions = []string{}
+	}
+	if checkJSON != "" {
+		m.Check = json.RawMessage(checkJSON)
+	}
+	return m, nil
+}
+
+func deref2(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// notifyUser notifies a user through follow-ups' notification mechanism
+// (in-app bell, live stream and the user's channels), in the same
+// transaction as the change, once per dedupe key.
+func (s *Service) notifyUser(ctx context.Context, tx *db.Tx, userID, event, titleKey string, args []any, link, dedupe string) error {
+	return s.followups.Notify(ctx, tx, followups.Notice{UserID: userID, Event: event, TitleKey: titleKey, TitleArgs: args, Link: link, DedupeKey: dedupe})
+}
