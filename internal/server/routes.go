@@ -11,14 +11,22 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"prelude/internal/contracts"
 	"prelude/internal/customers"
 	"prelude/internal/followups"
+	"prelude/internal/inquiries"
+	"prelude/internal/mail"
+	"prelude/internal/orders"
+	"prelude/internal/pipeline"
 	"prelude/internal/platform/audit"
 	"prelude/internal/platform/authz"
 	"prelude/internal/platform/db"
 	"prelude/internal/platform/errs"
 	"prelude/internal/platform/httpx"
 	"prelude/internal/platform/jobs"
+	"prelude/internal/platform/workcal"
+	"prelude/internal/quotes"
+	"prelude/internal/standards"
 	"prelude/web"
 )
 
@@ -72,6 +80,14 @@ func (s *Server) routes() {
 	(&customers.API{Svc: s.Customers}).Routes(rt)
 	(&customers.API{Svc: s.Customers}).ExcelRoutes(rt)
 	(&followups.API{Svc: s.Followups, BaseURL: s.Cfg.BaseURL}).Routes(rt)
+	(&workcal.API{Svc: s.WorkCal}).Routes(rt)
+	(&standards.API{Svc: s.Standards}).Routes(rt)
+	(&inquiries.API{Svc: s.Inquiries}).Routes(rt)
+	(&quotes.API{Svc: s.Quotes}).Routes(rt)
+	(&pipeline.API{Svc: s.Pipeline}).Routes(rt)
+	(&contracts.API{Svc: s.Contracts}).Routes(rt)
+	(&orders.API{Svc: s.Orders}).Routes(rt)
+	(&mail.API{Svc: s.Mail}).Routes(rt)
 
 	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/audit", Tag: "audit", Summary: "Search the audit log (newest first)", Permission: authz.AuditRead,
 		Query: []string{"actor_id", "action", "entity_type", "entity_id", "from", "to", "q", "limit", "cursor"}, Response: httpx.Page[audit.Entry]{}},

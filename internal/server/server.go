@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,17 +20,26 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"prelude/internal/contracts"
 	"prelude/internal/customers"
 	"prelude/internal/followups"
+	"prelude/internal/inquiries"
+	"prelude/internal/mail"
 	"prelude/internal/migrations"
+	"prelude/internal/orders"
 	"prelude/internal/org"
+	"prelude/internal/pipeline"
 	"prelude/internal/platform/audit"
 	"prelude/internal/platform/config"
 	"prelude/internal/platform/db"
 	"prelude/internal/platform/httpx"
 	"prelude/internal/platform/jobs"
+	"prelude/internal/platform/live"
 	"prelude/internal/platform/notify"
 	"prelude/internal/platform/search"
+	"prelude/internal/platform/workcal"
+	"prelude/internal/quotes"
+	"prelude/internal/standards"
 )
 
 // Version is set at build time (-ldflags "-X prelude/internal/server.Version=…").
@@ -48,9 +58,32 @@ type Server struct {
 	Search    *search.Index
 	Customers *customers.Service
 	Followups *followups.Service
+	// WorkCal is the work calendar (holidays, 调休, business hours) that
+	// response targets are counted on.
+	WorkCal *workcal.Service
+	// Standards checks outgoing replies (沟通标准).
+	Standards *standards.Service
+	// Live carries change events to SSE streams, across instances on
+	// PostgreSQL.
+	Live live.Broker
+	// Inquiries is 咨询: the inbox, consultation records, SLA, canned answers.
+	Inquiries *inquiries.Service
+	Mail      *mail.Service
 	Router    *httpx.Router
 	handler   http.Handler
 	reg       *prometheus.Registry
+
+	// Pipeline is 商机: opportunities, stages and gates, and their evidence.
+	Pipeline *pipeline.Service
+
+	// Quotes is 报价: catalog, price lists, quotes, approvals, PDF, links.
+	Quotes *quotes.Service
+
+	// Contracts is 合同: contracts, payment plans and receipts, invoices.
+	Contracts *contracts.Service
+	// Orders is e-commerce order confirmation, abnormal orders and returns.
+	Orders *orders.Service
+
 	// SetupToken is the one-time setup token printed at first start ("" if
 	// users exist or another instance printed one recently).
 	SetupToken string
@@ -99,6 +132,27 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB) (*
 	}
 	s.Followups = followups.NewService(d, s.Audit, s.Customers, s.Jobs, followups.Config{BaseURL: cfg.BaseURL})
 	s.Followups.RegisterJobs(s.Jobs, &http.Client{Timeout: 15 * time.Second}, smtp)
+	s.WorkCal = workcal.NewService(d, s.Audit)
+	s.Standards = standards.NewService(d, s.Audit)
+	if s.Live, err = live.New(d); err != nil {
+		return nil, err
+	}
+	s.Inquiries = inquiries.NewService(d, s.Audit, s.Customers, s.Followups, s.Search, s.Jobs, s.inquiriesConfig())
+	s.Inquiries.RegisterJobs(s.Jobs)
+	s.Quotes = quotes.NewService(d, s.Audit, s.Customers, quotes.Config{BaseURL: cfg.BaseURL})
+	s.Pipeline = pipeline.NewService(d, s.Audit, s.Customers, s.Followups, pipeline.Config{})
+	// Contracts are created from accepted quotes once quotes provide a
+	// contracts.QuoteSource (SetQuoteSource); until then, by hand.
+	s.Contracts = contracts.NewService(d, s.Audit, s.Customers, s.Followups, nil, contracts.Config{})
+	s.Contracts.RegisterJobs(s.Jobs)
+	s.Orders = orders.NewService(d, s.Audit, s.Customers, s.Followups, orders.Config{})
+	// Mailbox passwords are encrypted with a key derived from the audit key.
+	if s.Mail, err = mail.NewService(d, s.Audit, s.Jobs, mail.Config{ServerKey: key, IdleFor: 10 * time.Minute, Log: log}); err != nil {
+		return nil, err
+	}
+	s.Mail.RegisterJobs(s.Jobs)
+	s.wireInquiries()
+	s.wireCapabilities()
 	reg.MustRegister(dbStatsCollector{d})
 	s.OrgAPI = &org.API{Svc: s.Org, TrustProxy: cfg.TrustProxy}
 	s.Router = httpx.NewRouter()
@@ -149,7 +203,12 @@ func randomHex(n int) string {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Close releases the database.
-func (s *Server) Close() error { return s.DB.Close() }
+func (s *Server) Close() error {
+	if c, ok := s.Live.(io.Closer); ok {
+		c.Close()
+	}
+	return s.DB.Close()
+}
 
 // Serve listens on ln until ctx ends, then shuts down in order: stop
 // accepting, finish in-flight requests, stop jobs, close the database.
@@ -175,6 +234,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), s.Cfg.ShutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(shutCtx)
+	// IDLE watches are not jobs: end them so they do not outlive the queue.
+	s.Mail.Stop()
 	if jerr := s.Jobs.Stop(shutCtx); jerr != nil && err == nil {
 		err = jerr
 	}

@@ -57,6 +57,81 @@ const (
 	CustomersMerge    = "customers.merge"
 	CustomersImport   = "customers.import"
 	CustomersExport   = "customers.export"
+
+	// Inquiries (咨询): read in scope, create, reply and change status,
+	// assign and transfer, and administer canned answers and SLA policies.
+	InquiriesRead   = "inquiries.read"
+	InquiriesCreate = "inquiries.create"
+	InquiriesUpdate = "inquiries.update"
+	InquiriesAssign = "inquiries.assign"
+	CannedManage    = "canned.manage"
+	SLAManage       = "sla.manage"
+)
+
+// Opportunity pipeline (商机, regulations 2, 7, 8, 9).
+const (
+	OpportunitiesRead   = "opportunities.read"
+	OpportunitiesCreate = "opportunities.create"
+	OpportunitiesUpdate = "opportunities.update"
+	OpportunitiesDelete = "opportunities.delete"
+	PipelineManage      = "pipeline.manage"
+	StageOverride       = "pipeline.stage_override"
+	TechSupportAnswer   = "techsupport.answer"
+	SolutionsApprove    = "solutions.approve"
+	DemosApprove        = "demos.approve"
+)
+
+// Work calendar and communication standards: the administrator edits the
+// holidays, business hours and rules; department heads may read the rules
+// their staff are checked against (everyone signed in may read the calendar
+// and check a reply).
+const (
+	SettingsCalendar = "settings.calendar"
+	StandardsRead    = "standards.read"
+	StandardsManage  = "standards.manage"
+)
+
+// Mailboxes connected to the inquiry inbox (IMAP/SMTP credentials): the
+// administrator's alone.
+const MailboxesManage = "mailboxes.manage"
+
+// Quotes (报价, regulations 1 and 2 第九条): the catalog, its costs (seen
+// only by those who set prices), quotes in scope, sending them to the
+// customer, approving by authority, and configuring rules and letterhead.
+const (
+	ProductsManage  = "products.manage"
+	ProductsCost    = "products.cost"
+	QuotesRead      = "quotes.read"
+	QuotesCreate    = "quotes.create"
+	QuotesUpdate    = "quotes.update"
+	QuotesSend      = "quotes.send"
+	QuotesApprove   = "quotes.approve"
+	QuotesConfigure = "quotes.configure"
+)
+
+// Contracts (合同, regulation 2 第十条, regulation 7): contracts in scope,
+// signing (after the pre-signing checklist), recording receipts (回款),
+// invoice information and requests, and the numbering pattern.
+const (
+	ContractsRead      = "contracts.read"
+	ContractsCreate    = "contracts.create"
+	ContractsUpdate    = "contracts.update"
+	ContractsSign      = "contracts.sign"
+	ContractsConfigure = "contracts.configure"
+	PaymentsRecord     = "payments.record"
+	InvoicesManage     = "invoices.manage"
+)
+
+// E-commerce orders (regulation 5): reading, importing and confirming
+// orders is the shop's customer service; reviewing abnormal orders is the
+// team leader's (第十四条); the abnormal-order rules are the administrator's.
+const (
+	OrdersRead      = "orders.read"
+	OrdersImport    = "orders.import"
+	OrdersConfirm   = "orders.confirm"
+	OrdersReview    = "orders.review"
+	OrdersReturns   = "orders.returns"
+	OrdersConfigure = "orders.configure"
 )
 
 // PermissionInfo describes one permission for the role editor.
@@ -74,6 +149,18 @@ var Catalogue = []PermissionInfo{
 	{CustomersRead, "customers"}, {CustomersCreate, "customers"}, {CustomersUpdate, "customers"}, {CustomersDelete, "customers"},
 	{CustomersReveal, "customers"}, {CustomersTransfer, "customers"}, {CustomersMerge, "customers"},
 	{CustomersImport, "customers"}, {CustomersExport, "customers"},
+	{OpportunitiesRead, "pipeline"}, {OpportunitiesCreate, "pipeline"}, {OpportunitiesUpdate, "pipeline"}, {OpportunitiesDelete, "pipeline"},
+	{PipelineManage, "pipeline"}, {StageOverride, "pipeline"}, {TechSupportAnswer, "pipeline"}, {SolutionsApprove, "pipeline"}, {DemosApprove, "pipeline"},
+	{InquiriesRead, "inquiries"}, {InquiriesCreate, "inquiries"}, {InquiriesUpdate, "inquiries"}, {InquiriesAssign, "inquiries"},
+	{CannedManage, "inquiries"}, {SLAManage, "inquiries"},
+	{SettingsCalendar, "system"}, {StandardsRead, "standards"}, {StandardsManage, "standards"},
+	{MailboxesManage, "system"},
+	{ProductsManage, "quotes"}, {ProductsCost, "quotes"}, {QuotesRead, "quotes"}, {QuotesCreate, "quotes"}, {QuotesUpdate, "quotes"},
+	{QuotesSend, "quotes"}, {QuotesApprove, "quotes"}, {QuotesConfigure, "quotes"},
+	{ContractsRead, "contracts"}, {ContractsCreate, "contracts"}, {ContractsUpdate, "contracts"}, {ContractsSign, "contracts"},
+	{ContractsConfigure, "contracts"}, {PaymentsRecord, "contracts"}, {InvoicesManage, "contracts"},
+	{OrdersRead, "orders"}, {OrdersImport, "orders"}, {OrdersConfirm, "orders"}, {OrdersReview, "orders"}, {OrdersReturns, "orders"},
+	{OrdersConfigure, "orders"},
 }
 
 // Known reports whether key is a permission.
@@ -108,18 +195,40 @@ func BuiltinRoles() []RoleDef {
 		all = append(all, p.Key)
 	}
 	staff := []string{UsersRead, CustomersRead, CustomersCreate, CustomersUpdate, CustomersReveal, CustomersTransfer, CustomersImport, CustomersExport}
+	// Everyone who talks to customers answers inquiries; assigning others'
+	// work and editing team-wide canned answers is the department head's.
+	inquiries := []string{InquiriesRead, InquiriesCreate, InquiriesUpdate}
+	// Presales and sales run their own deals; approvals, gate overrides and
+	// the pipeline's configuration stay with department heads and admins.
+	staff = append(staff, OpportunitiesRead, OpportunitiesCreate, OpportunitiesUpdate)
+	// They quote within their authority; approving, costs and the catalog
+	// belong to department heads (and whoever an approval rule names).
+	staff = append(staff, QuotesRead, QuotesCreate, QuotesUpdate, QuotesSend)
+	// They draft and follow their contracts and record receipts; signing
+	// (after the checklist) is the department head's.
+	staff = append(staff, ContractsRead, ContractsCreate, ContractsUpdate, PaymentsRecord, InvoicesManage)
+	// The shop's customer service confirms orders and handles returns;
+	// abnormal orders go to the team leader first (seed 5, 第十四条).
+	shop := []string{OrdersRead, OrdersImport, OrdersConfirm, OrdersReturns}
 	return []RoleDef{
 		{RoleAdmin, ScopeAll, all},
 		// Department heads supervise their department (seed 2, 第四章): they see
 		// and manage its people and customers, and may reveal contact details.
 		{RoleManager, ScopeDepartment, []string{UsersRead, UsersManage, UsersReveal,
-			CustomersRead, CustomersCreate, CustomersUpdate, CustomersDelete, CustomersReveal, CustomersTransfer, CustomersMerge, CustomersImport, CustomersExport}},
-		{RolePresales, ScopeOwn, staff},
-		{RoleSales, ScopeOwn, staff},
-		{RoleService, ScopeOwn, []string{UsersRead, CustomersRead, CustomersCreate, CustomersUpdate, CustomersReveal}},
+			CustomersRead, CustomersCreate, CustomersUpdate, CustomersDelete, CustomersReveal, CustomersTransfer, CustomersMerge, CustomersImport, CustomersExport,
+			OpportunitiesRead, OpportunitiesCreate, OpportunitiesUpdate, OpportunitiesDelete, StageOverride, SolutionsApprove, DemosApprove,
+			InquiriesRead, InquiriesCreate, InquiriesUpdate, InquiriesAssign, CannedManage, StandardsRead,
+			QuotesRead, QuotesCreate, QuotesUpdate, QuotesSend, QuotesApprove, ProductsCost,
+			ContractsRead, ContractsCreate, ContractsUpdate, ContractsSign, PaymentsRecord, InvoicesManage,
+			OrdersRead, OrdersImport, OrdersConfirm, OrdersReview, OrdersReturns}},
+		{RolePresales, ScopeOwn, append(slices.Clone(staff), inquiries...)},
+		{RoleSales, ScopeOwn, append(slices.Clone(staff), inquiries...)},
+		{RoleService, ScopeOwn, append(append([]string{UsersRead, CustomersRead, CustomersCreate, CustomersUpdate, CustomersReveal}, inquiries...), shop...)},
 		// Marketing works with channels and segments, not phone numbers.
 		{RoleMarketing, ScopeOwn, []string{UsersRead, CustomersRead, CustomersCreate, CustomersUpdate, CustomersImport, CustomersExport}},
-		{RoleTech, ScopeOwn, []string{UsersRead, CustomersRead}},
+		// Technical staff answer support requests (seed 7: 技术支持) and see the
+		// deals they are asked about.
+		{RoleTech, ScopeOwn, []string{UsersRead, CustomersRead, OpportunitiesRead, TechSupportAnswer}},
 		{RoleAftersales, ScopeOwn, []string{UsersRead, CustomersRead, CustomersUpdate, CustomersReveal}},
 	}
 }

@@ -1,0 +1,70 @@
+package server
+
+import (
+	"context"
+
+	"prelude/internal/contracts"
+	"prelude/internal/followups"
+	"prelude/internal/pipeline"
+	"prelude/internal/platform/db"
+	"prelude/internal/platform/errs"
+	"prelude/internal/quotes"
+)
+
+// wireCapabilities connects capabilities that declare what they need from
+// each other as small interfaces, so that neither imports the other: quotes
+// check opportunities and notify through the follow-ups mechanism (in-app
+// and the user's WeCom/DingTalk/Feishu/email channels).
+func (s *Server) wireCapabilities() {
+	s.Quotes.SetNotifier(followupsNotifier{s.Followups})
+	s.Quotes.SetOpportunityLookup(opportunityLookup{s.Pipeline})
+	s.Contracts.SetQuoteSource(acceptedQuotes{s.Quotes})
+	// The pipeline's "has a quote" gate counts the deal's current quotes
+	// that passed approval (approved, sent or accepted): a draft within
+	// nobody's authority is not a quote the customer can have seen.
+	s.Pipeline.RegisterCondition(pipeline.Condition{Key: "has_quote", LabelKey: "pipeline.gate.has_quote",
+		Count: func(ctx context.Context, tx *db.Tx, o *pipeline.Opportunity) (int, error) {
+			var n int
+			err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM quotes WHERE opportunity_id = ? AND is_current = ? AND status IN (?, ?, ?)",
+				o.ID, true, quotes.StatusApproved, quotes.StatusSent, quotes.StatusAccepted).Scan(&n)
+			return n, err
+		}})
+}
+
+// acceptedQuotes gives contracts the accepted quote they are created from.
+type acceptedQuotes struct{ q *quotes.Service }
+
+func (a acceptedQuotes) AcceptedQuote(ctx context.Context, id string) (contracts.QuoteSnapshot, error) {
+	qt, err := a.q.GetQuote(ctx, id)
+	if err != nil {
+		return contracts.QuoteSnapshot{}, err
+	}
+	if qt.Status != quotes.StatusAccepted {
+		return contracts.QuoteSnapshot{}, errs.New(errs.Conflict, "quote_not_accepted", "contracts.quote_not_accepted")
+	}
+	snap := contracts.QuoteSnapshot{QuoteID: qt.ID, AccountID: qt.AccountID, OpportunityID: qt.OpportunityID, Currency: qt.Currency,
+		TotalFen: qt.Totals.Total, PaymentTerms: qt.PaymentTerms, DeliveryTerms: qt.DeliveryTerms}
+	for _, l := range qt.Lines {
+		snap.Lines = append(snap.Lines, contracts.QuoteLine{Name: l.Name, Spec: l.Spec, Unit: l.Unit, QtyMilli: l.QtyMilli,
+			UnitPriceFen: l.UnitPrice, DiscountBP: l.DiscountBP, TaxRateBP: l.TaxRateBP, TotalFen: l.Total})
+	}
+	return snap, nil
+}
+
+// followupsNotifier adapts followups.Notify to the positional form quotes use.
+type followupsNotifier struct{ f *followups.Service }
+
+func (n followupsNotifier) Notify(ctx context.Context, tx *db.Tx, userID, event, titleKey string, titleArgs []any, body, link, dedupeKey string) error {
+	return n.f.Notify(ctx, tx, followups.Notice{UserID: userID, Event: event, TitleKey: titleKey, TitleArgs: titleArgs, Body: body, Link: link, DedupeKey: dedupeKey})
+}
+
+// opportunityLookup finds an opportunity in the caller's data scope.
+type opportunityLookup struct{ p *pipeline.Service }
+
+func (o opportunityLookup) LookupOpportunity(ctx context.Context, id string) (accountID, ownerID string, err error) {
+	op, err := o.p.GetOpportunity(ctx, id)
+	if err != nil {
+		return "", "", err
+	}
+	return op.AccountID, op.OwnerID, nil
+}
