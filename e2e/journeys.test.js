@@ -24,6 +24,7 @@ import {
   waitForStepAfter,
 } from './lib/prelude.js'
 import { customerJourneys } from './journeys/customers.js'
+import { followupJourneys } from './journeys/followups.js'
 
 /** The colleague created in the administration journey. */
 const USER = {
@@ -261,6 +262,9 @@ describe('Prelude in the browser', () => {
 
   // The customer archive: before two-step verification is turned on for the administrator.
   customerJourneys(journey)
+
+  // Follow-ups and promises: also before two-step verification.
+  followupJourneys(journey)
 
   it('two-factor: enable with a computed code, then sign-in asks for it', async () => {
     await journey(async (page) => {

@@ -264,6 +264,25 @@ func (a *API) Routes(rt *httpx.Router) {
 			httpx.WriteJSON(w, 201, c)
 			return nil
 		})
+	rt.Handle(httpx.Route{Method: "PUT", Path: "/api/v1/me/channels/{id}", Tag: "notifications", Summary: "Change a notification channel (events, address, on/off; an empty secret keeps the stored one)",
+		Request: ChannelInput{}, Response: Channel{}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			var in ChannelInput
+			if err := httpx.Decode(r, &in); err != nil {
+				return err
+			}
+			v, err := httpx.IfMatch(r)
+			if err != nil {
+				return err
+			}
+			c, err := s.UpdateChannel(r.Context(), r.PathValue("id"), v, in)
+			if err != nil {
+				return err
+			}
+			httpx.SetETag(w, c.Version)
+			httpx.WriteJSON(w, 200, c)
+			return nil
+		})
 	rt.Handle(httpx.Route{Method: "DELETE", Path: "/api/v1/me/channels/{id}", Tag: "notifications", Summary: "Remove a notification channel", Status: 204},
 		func(w http.ResponseWriter, r *http.Request) error {
 			if err := s.DeleteChannel(r.Context(), r.PathValue("id")); err != nil {

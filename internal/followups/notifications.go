@@ -273,6 +273,28 @@ func (s *Service) Channels(ctx context.Context) ([]*Channel, error) {
 func (s *Service) AddChannel(ctx context.Context, in ChannelInput) (*Channel, error) {
 	p := authz.From(ctx)
 	var v errs.Validation
+	checkChannel(&v, &in)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	enabled := in.Enabled == nil || *in.Enabled
+	evs, _ := json.Marshal(append([]string{}, in.Events...))
+	id := db.NewID()
+	err := s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		if _, err := tx.Exec(ctx, "INSERT INTO notification_channels (id, user_id, kind, target, secret, events, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			id, p.UserID, in.Kind, in.Target, in.Secret, string(evs), enabled, db.Ms(tx.Now()), db.Ms(tx.Now())); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Action: "channel.create", EntityType: "channel", EntityID: id, Detail: map[string]any{"kind": in.Kind}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return scanChannel(s.db.QueryRow(ctx, "SELECT id, kind, target, secret, events, enabled, version, created_at FROM notification_channels WHERE id = ?", id))
+}
+
+// checkChannel validates a channel's kind, target, secret and events.
+func checkChannel(v *errs.Validation, in *ChannelInput) {
 	if !oneOf(ChannelKinds, in.Kind) {
 		v.Add("kind", "field.one_of", strings.Join(ChannelKinds, ", "))
 	}
@@ -291,18 +313,50 @@ func (s *Service) AddChannel(ctx context.Context, in ChannelInput) (*Channel, er
 			v.Add("events", "field.one_of", strings.Join(Events, ", "))
 		}
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	enabled := in.Enabled == nil || *in.Enabled
-	evs, _ := json.Marshal(append([]string{}, in.Events...))
-	id := db.NewID()
+}
+
+// UpdateChannel replaces one of the caller's channels: address, events,
+// on/off. The kind is fixed; an empty secret keeps the stored one (secrets
+// are write-only, so the form cannot send the old one back). version is the
+// If-Match version (0 = none): a stale one is 412.
+func (s *Service) UpdateChannel(ctx context.Context, id string, version int64, in ChannelInput) (*Channel, error) {
+	p := authz.From(ctx)
 	err := s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		if _, err := tx.Exec(ctx, "INSERT INTO notification_channels (id, user_id, kind, target, secret, events, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			id, p.UserID, in.Kind, in.Target, in.Secret, string(evs), enabled, db.Ms(tx.Now()), db.Ms(tx.Now())); err != nil {
+		cur, err := scanChannel(tx.QueryRow(ctx, "SELECT id, kind, target, secret, events, enabled, version, created_at FROM notification_channels WHERE id = ? AND user_id = ?", id, p.UserID))
+		if isNotFound(err) {
+			return errs.NotFoundf("entity.channel")
+		}
+		if err != nil {
 			return err
 		}
-		return s.audit.Record(ctx, tx, audit.Event{Action: "channel.create", EntityType: "channel", EntityID: id, Detail: map[string]any{"kind": in.Kind}})
+		if err := errs.CheckVersion(version, cur.Version); err != nil {
+			return err
+		}
+		var v errs.Validation
+		if in.Kind == "" {
+			in.Kind = cur.Kind
+		} else if in.Kind != cur.Kind {
+			v.Add("kind", "field.one_of", cur.Kind)
+		}
+		checkChannel(&v, &in)
+		if err := v.Err(); err != nil {
+			return err
+		}
+		enabled := in.Enabled == nil || *in.Enabled
+		evs, _ := json.Marshal(append([]string{}, in.Events...))
+		set, args := "target = ?, events = ?, enabled = ?, version = version + 1, updated_at = ?", []any{in.Target, string(evs), enabled, db.Ms(tx.Now())}
+		if in.Secret != "" {
+			set, args = set+", secret = ?", append(args, in.Secret)
+		}
+		res, err := tx.Exec(ctx, "UPDATE notification_channels SET "+set+" WHERE id = ? AND version = ?", append(args, id, cur.Version)...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.StaleVersion()
+		}
+		return s.audit.Record(ctx, tx, audit.Event{Action: "channel.update", EntityType: "channel", EntityID: id,
+			Detail: map[string]any{"kind": cur.Kind, "events": in.Events, "enabled": enabled, "secret_changed": in.Secret != ""}})
 	})
 	if err != nil {
 		return nil, err

@@ -69,19 +69,23 @@ func (s *Service) Stream(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) streamState(ctx context.Context, userID string) (streamState, error) {
+	// One statement, so the count and the newest notification come from the
+	// same snapshot: two queries could straddle a commit and push "0 unread"
+	// next to an unread newest notification (the bell would lag a tick).
 	var st streamState
-	if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL", userID).Scan(&st.Unread); err != nil {
-		return st, err
-	}
 	var n Notification
 	var read, created db.Time
-	err := s.db.QueryRow(ctx, "SELECT id, event, title, body, link, read_at, created_at FROM notifications WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT 1", userID).
-		Scan(&n.ID, &n.Event, &n.Title, &n.Body, &n.Link, &read, &created)
-	if err == nil {
-		n.ReadAt, n.CreatedAt = timePtr(read), time.Time(created)
-		st.Latest = &n
-	} else if !isNotFound(err) {
+	err := s.db.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL),
+		id, event, title, body, link, read_at, created_at FROM notifications WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`, userID, userID).
+		Scan(&st.Unread, &n.ID, &n.Event, &n.Title, &n.Body, &n.Link, &read, &created)
+	if isNotFound(err) {
+		// no notifications at all: nothing unread either
+		return streamState{}, nil
+	}
+	if err != nil {
 		return st, err
 	}
+	n.ReadAt, n.CreatedAt = timePtr(read), time.Time(created)
+	st.Latest = &n
 	return st, nil
 }

@@ -11,7 +11,7 @@ export const JOB_STATUSES = ['pending', 'running', 'succeeded', 'dead'] as const
 /** Permission areas in display order (unknown areas are appended). */
 export const PERMISSION_AREAS = ['users', 'organisation', 'security', 'system', 'customers'] as const
 
-export const AUDIT_ENTITY_TYPES = ['user', 'department', 'role', 'token', 'session', 'job', 'setup', 'account', 'contact', 'activity'] as const
+export const AUDIT_ENTITY_TYPES = ['user', 'department', 'role', 'token', 'session', 'job', 'setup', 'account', 'contact', 'activity', 'task', 'channel', 'revisit_plan'] as const
 
 /** Every audit action the server records (each has a label in audit.actions.*). */
 export const AUDIT_ACTIONS = [
@@ -54,6 +54,18 @@ export const AUDIT_ACTIONS = [
   'activity.create',
   'activity.update',
   'activity.delete',
+  'task.create',
+  'task.update',
+  'task.complete',
+  'task.cancel',
+  'task.promise_broken',
+  'task.promise_met',
+  'revisit_plan.update',
+  'channel.create',
+  'channel.update',
+  'channel.delete',
+  'calendar_feed.create',
+  'calendar_feed.revoke',
 ] as const
 
 /** The customer archive's enumerations (as the server's model.go; each has a label in customers.enums.*). */

@@ -1,5 +1,20 @@
 import type { Component } from 'vue'
-import { Avatar, Document, HomeFilled, Key, OfficeBuilding, Postcard, Setting, Timer, User } from '@element-plus/icons-vue'
+import {
+  Avatar,
+  Calendar,
+  Document,
+  DataLine,
+  HomeFilled,
+  Key,
+  List,
+  OfficeBuilding,
+  Postcard,
+  Refresh,
+  Setting,
+  Sunny,
+  Timer,
+  User,
+} from '@element-plus/icons-vue'
 
 /**
  * Which permissions open each page (any one of them is enough). Shared by the
@@ -27,6 +42,18 @@ export interface NavItem {
 
 export const NAV_ITEMS: NavItem[] = [
   { key: 'home', label: 'nav.home', icon: HomeFilled, path: '/' },
+  // 跟进: every signed-in user has their own tasks and promises
+  { key: 'myday', label: 'nav.myDay', icon: Sunny, path: '/my-day' },
+  {
+    key: 'followups',
+    label: 'nav.followups',
+    icon: List,
+    children: [
+      { key: 'calendar', label: 'nav.calendar', icon: Calendar, path: '/calendar' },
+      { key: 'promise-stats', label: 'nav.promiseStats', icon: DataLine, path: '/promise-stats' },
+      { key: 'revisits', label: 'nav.revisits', icon: Refresh, path: '/revisits' },
+    ],
+  },
   { key: 'customers', label: 'nav.customers', icon: Postcard, path: '/customers', permissions: PAGE_PERMISSIONS.customers },
   { key: 'account', label: 'nav.account', icon: Avatar, path: '/account' },
   {

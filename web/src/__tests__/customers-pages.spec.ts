@@ -65,8 +65,8 @@ describe('customer pages', { timeout: 120_000 }, () => {
   const lists = () => calls.filter((c) => c.url.startsWith('/api/v1/accounts?'))
 
   it('the menu shows 客户 only with customers.read', () => {
-    expect(filterNav(NAV_ITEMS, ['customers.read']).map((i) => i.key)).toEqual(['home', 'customers', 'account'])
-    expect(filterNav(NAV_ITEMS, []).map((i) => i.key)).toEqual(['home', 'account'])
+    expect(filterNav(NAV_ITEMS, ['customers.read']).map((i) => i.key)).toEqual(['home', 'myday', 'followups', 'customers', 'account'])
+    expect(filterNav(NAV_ITEMS, []).map((i) => i.key)).toEqual(['home', 'myday', 'followups', 'account'])
   })
 
   it('hides the actions the user lacks', async () => {

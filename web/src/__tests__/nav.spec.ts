@@ -7,22 +7,24 @@ import { resetClientConfig } from '@/api/client'
 import { apiError, json, mockFetch, sampleMe } from './helpers'
 
 const keys = (items: NavItem[]): string[] => items.flatMap((i) => [i.key, ...(i.children ? keys(i.children) : [])])
+/** Follow-ups are every signed-in user's own work: no permission needed. */
+const FU = ['myday', 'followups', 'calendar', 'promise-stats', 'revisits']
 
 describe('permission-based navigation', () => {
   it('shows only home and account without admin permissions', () => {
-    expect(keys(filterNav(NAV_ITEMS, []))).toEqual(['home', 'account'])
-    expect(keys(filterNav(NAV_ITEMS, ['tokens.manage']))).toEqual(['home', 'account'])
+    expect(keys(filterNav(NAV_ITEMS, []))).toEqual(['home', ...FU, 'account'])
+    expect(keys(filterNav(NAV_ITEMS, ['tokens.manage']))).toEqual(['home', ...FU, 'account'])
   })
 
   it('shows the admin group with just the allowed pages', () => {
-    expect(keys(filterNav(NAV_ITEMS, ['audit.read']))).toEqual(['home', 'account', 'admin', 'audit'])
-    expect(keys(filterNav(NAV_ITEMS, ['users.read']))).toEqual(['home', 'account', 'admin', 'users', 'departments'])
-    expect(keys(filterNav(NAV_ITEMS, ['jobs.manage', 'roles.manage']))).toEqual(['home', 'account', 'admin', 'roles', 'jobs'])
+    expect(keys(filterNav(NAV_ITEMS, ['audit.read']))).toEqual(['home', ...FU, 'account', 'admin', 'audit'])
+    expect(keys(filterNav(NAV_ITEMS, ['users.read']))).toEqual(['home', ...FU, 'account', 'admin', 'users', 'departments'])
+    expect(keys(filterNav(NAV_ITEMS, ['jobs.manage', 'roles.manage']))).toEqual(['home', ...FU, 'account', 'admin', 'roles', 'jobs'])
   })
 
   it('shows everything to a full administrator', () => {
     const all = ['users.read', 'users.manage', 'users.reveal', 'departments.manage', 'roles.manage', 'audit.read', 'jobs.manage', 'tokens.manage']
-    expect(keys(filterNav(NAV_ITEMS, new Set(all)))).toEqual(['home', 'account', 'admin', 'users', 'departments', 'roles', 'audit', 'jobs'])
+    expect(keys(filterNav(NAV_ITEMS, new Set(all)))).toEqual(['home', ...FU, 'account', 'admin', 'users', 'departments', 'roles', 'audit', 'jobs'])
   })
 
   it('does not mutate the source tree', () => {

@@ -35,6 +35,36 @@ export const routes: RouteRecordRaw[] = [
         component: () => import('@/views/customers/CustomerDetailView.vue'),
         meta: { title: 'nav.customerDetail', section: 'nav.customers', permissions: PAGE_PERMISSIONS.customers },
       },
+      {
+        path: 'my-day',
+        name: 'myday',
+        component: () => import('@/views/followups/MyDayView.vue'),
+        meta: { title: 'nav.myDay', section: 'nav.followups' },
+      },
+      {
+        path: 'calendar',
+        name: 'calendar',
+        component: () => import('@/views/followups/CalendarView.vue'),
+        meta: { title: 'nav.calendar', section: 'nav.followups' },
+      },
+      {
+        path: 'tasks/:id',
+        name: 'task-detail',
+        component: () => import('@/views/followups/TaskDetailView.vue'),
+        meta: { title: 'nav.taskDetail', section: 'nav.followups' },
+      },
+      {
+        path: 'promise-stats',
+        name: 'promise-stats',
+        component: () => import('@/views/followups/PromiseStatsView.vue'),
+        meta: { title: 'nav.promiseStats', section: 'nav.followups' },
+      },
+      {
+        path: 'revisits',
+        name: 'revisits',
+        component: () => import('@/views/followups/RevisitView.vue'),
+        meta: { title: 'nav.revisits', section: 'nav.followups' },
+      },
       { path: 'account', name: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: 'nav.account' } },
       {
         path: 'admin/users',

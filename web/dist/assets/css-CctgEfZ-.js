@@ -1,0 +1,1 @@
+import"./css-CgAZn1iw.js";import"./css-0UgnFn5L.js";

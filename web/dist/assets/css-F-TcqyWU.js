@@ -1,1 +1,0 @@
-import"./css-DxFyHKrs.js";import"./css-LeRlxsKu.js";
