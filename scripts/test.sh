@@ -19,6 +19,12 @@ fi
 pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not reachable on 127.0.0.1:5432"; exit 1; }
 export PRELUDE_TEST_DATABASE_URL="${PRELUDE_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
 
+step "Tools the tests use"
+# pdftotext reads back the Chinese text of generated quote PDFs.
+if ! command -v pdftotext >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+fi
+
 step "gofmt, go vet, staticcheck"
 unformatted=$(gofmt -l cmd internal web/embed.go)
 if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
@@ -32,6 +38,10 @@ go test -count=1 ./...
 step "Fuzz (short runs)"
 go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 5s ./internal/platform/httpx/
 go test -run '^$' -fuzz '^FuzzParseCursor$' -fuzztime 5s ./internal/platform/httpx/
+go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 5s ./internal/mail/
+go test -run '^$' -fuzz '^FuzzParseICS$' -fuzztime 5s ./internal/platform/workcal/
+go test -run '^$' -fuzz '^FuzzCheck$' -fuzztime 5s ./internal/standards/
+go test -run '^$' -fuzz '^FuzzParse$' -fuzztime 5s ./internal/orders/
 
 step "Web UI: unit tests and build"
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run build)
