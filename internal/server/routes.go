@@ -88,6 +88,9 @@ func (s *Server) routes() {
 	(&contracts.API{Svc: s.Contracts}).Routes(rt)
 	(&orders.API{Svc: s.Orders}).Routes(rt)
 	(&mail.API{Svc: s.Mail}).Routes(rt)
+	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/inquiries/{id}/opportunity", Tag: "pipeline", Permission: authz.OpportunitiesCreate,
+		Summary: "Turn an inquiry into an opportunity on its account, keeping the inquiry as its source", Request: convertInput{}, Response: pipeline.Opportunity{}, Status: 201},
+		s.inquiryToOpportunity)
 
 	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/audit", Tag: "audit", Summary: "Search the audit log (newest first)", Permission: authz.AuditRead,
 		Query: []string{"actor_id", "action", "entity_type", "entity_id", "from", "to", "q", "limit", "cursor"}, Response: httpx.Page[audit.Entry]{}},

@@ -2,12 +2,15 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 
 	"prelude/internal/contracts"
 	"prelude/internal/followups"
 	"prelude/internal/pipeline"
 	"prelude/internal/platform/db"
 	"prelude/internal/platform/errs"
+	"prelude/internal/platform/httpx"
 	"prelude/internal/quotes"
 )
 
@@ -67,4 +70,49 @@ func (o opportunityLookup) LookupOpportunity(ctx context.Context, id string) (ac
 		return "", "", err
 	}
 	return op.AccountID, op.OwnerID, nil
+}
+
+// convertInput turns an inquiry into an opportunity; every field is optional
+// (the name defaults to the inquiry's subject).
+type convertInput struct {
+	Name          string `json:"name"`
+	Amount        int64  `json:"amount"`
+	Currency      string `json:"currency"`
+	ExpectedClose string `json:"expected_close"`
+	PipelineID    string `json:"pipeline_id"`
+	NextStep      string `json:"next_step"`
+}
+
+// inquiryToOpportunity is regulation 2's hand-over from consultation to
+// the presales process in one step: the deal is on the inquiry's account,
+// sourced from it (source_inquiry_id), so the conversation stays reachable
+// from the deal and both sit on the account's timeline.
+func (s *Server) inquiryToOpportunity(w http.ResponseWriter, r *http.Request) error {
+	var in convertInput
+	if err := httpx.Decode(r, &in); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	inq, err := s.Inquiries.Get(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if inq.AccountID == nil || *inq.AccountID == "" {
+		var v errs.Validation
+		v.Add("account_id", "pipeline.inquiry_no_account")
+		return v.Err()
+	}
+	name := in.Name
+	if name == "" {
+		name = inq.Subject
+	}
+	o, err := s.Pipeline.CreateOpportunity(ctx, pipeline.OpportunityInput{AccountID: *inq.AccountID, PipelineID: in.PipelineID, Name: name,
+		Amount: in.Amount, Currency: in.Currency, ExpectedClose: in.ExpectedClose, Source: "inquiry", SourceInquiryID: inq.ID, NextStep: in.NextStep})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/opportunities/"+o.ID)
+	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, o.Version))
+	httpx.WriteJSON(w, http.StatusCreated, o)
+	return nil
 }

@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"prelude/internal/platform/db"
 	"prelude/internal/platform/db/dbtest"
+	"prelude/internal/server/servertest"
 )
 
 // A contract made from an accepted quote carries its lines and its total
@@ -75,5 +77,35 @@ func TestQuoteGateOnPipelineStage(t *testing.T) {
 		}
 		q.sales.Do("POST", "/api/v1/quotes/"+id+"/submit", nil).Expect(t, 200)
 		move(t, q.sales, o.ID, p.Stages[1].ID, nil).Expect(t, 200)
+	})
+}
+
+// An inquiry becomes an opportunity in one step on its account, with the
+// inquiry as its source; one without a customer account, or outside the
+// caller's scope, cannot.
+func TestInquiryToOpportunity(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		e := servertest.Start(t, d)
+		admin := e.Admin()
+		root := e.RootDepartment(admin)
+		dept := e.Department(admin, "售前一部", root)
+		other := e.Department(admin, "售前二部", root)
+		a := e.User(admin, "conv.presales", []string{"presales"}, dept)
+		b := e.User(admin, "conv.other", []string{"presales"}, other)
+		acc := newAccount(t, a, map[string]any{"name": "华星科技", "contacts": []map[string]any{{"name": "王总", "email": "wang@huaxing.example"}}}).Expect(t, 201).Str("id")
+		id := a.Do("POST", "/api/v1/inquiries", map[string]any{"channel": "email", "subject": "询价：A 型号 200 台",
+			"body": "请问价格和交期？", "customer": map[string]any{"email": "wang@huaxing.example"}}).Expect(t, 201).Str("id")
+		lone := a.Do("POST", "/api/v1/inquiries", map[string]any{"channel": "web_chat", "body": "你们支持私有化部署吗？"}).Expect(t, 201).Str("id")
+
+		b.Do("POST", "/api/v1/inquiries/"+id+"/opportunity", map[string]any{}).Expect(t, 404)
+		if r := a.Do("POST", "/api/v1/inquiries/"+lone+"/opportunity", map[string]any{}).Expect(t, 422); !strings.Contains(string(r.Body), "account_id") {
+			t.Fatalf("no account: %s", r.Body)
+		}
+		a.Do("POST", "/api/v1/inquiries/"+id+"/opportunity", map[string]any{"amount": -1}).Expect(t, 422)
+		r := a.Do("POST", "/api/v1/inquiries/"+id+"/opportunity", map[string]any{"amount": 2_000_000, "expected_close": "2027-06-30"}).Expect(t, 201)
+		if r.Str("account_id") != acc || r.Str("source") != "inquiry" || r.Str("source_inquiry_id") != id || r.Str("name") != "询价：A 型号 200 台" {
+			t.Fatalf("opportunity: %s", r.Body)
+		}
+		a.Do("GET", r.Header.Get("Location"), nil).Expect(t, 200)
 	})
 }

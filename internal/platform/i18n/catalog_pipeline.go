@@ -3,15 +3,16 @@ package i18n
 // Messages of the opportunity pipeline (商机, package pipeline).
 func init() {
 	for k, e := range map[string]entry{
-		"entity.opportunity":     {"商机", "Opportunity"},
-		"entity.pipeline":        {"销售流程", "Pipeline"},
-		"entity.stage":           {"阶段", "Stage"},
-		"entity.requirement":     {"需求", "Requirement"},
-		"entity.support_request": {"技术支持申请", "Tech support request"},
-		"entity.solution":        {"方案", "Solution"},
-		"entity.attachment":      {"附件", "Attachment"},
-		"entity.demo":            {"演示/试用申请", "Demo/trial request"},
-		"entity.competitor":      {"竞争对手", "Competitor"},
+		"entity.opportunity":          {"商机", "Opportunity"},
+		"pipeline.inquiry_no_account": {"该咨询尚未关联客户，请先关联客户再转为商机", "link the inquiry to a customer account before turning it into an opportunity"},
+		"entity.pipeline":             {"销售流程", "Pipeline"},
+		"entity.stage":                {"阶段", "Stage"},
+		"entity.requirement":          {"需求", "Requirement"},
+		"entity.support_request":      {"技术支持申请", "Tech support request"},
+		"entity.solution":             {"方案", "Solution"},
+		"entity.attachment":           {"附件", "Attachment"},
+		"entity.demo":                 {"演示/试用申请", "Demo/trial request"},
+		"entity.competitor":           {"竞争对手", "Competitor"},
 
 		"pipeline.amount_range": {"必须是 0 到 %d 之间的整数（单位：分）", "must be a whole number of fen between 0 and %d"},
 		"pipeline.currency":     {"不是可用的 ISO 4217 货币代码（如 CNY、USD）", "is not a supported ISO 4217 currency code (e.g. CNY, USD)"},
