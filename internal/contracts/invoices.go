@@ -255,8 +255,8 @@ func (s *Service) RequestInvoice(ctx context.Context, contractID string, in Invo
 			return errs.New(errs.Conflict, "contract_not_signed", "contracts.not_signed")
 		}
 		var v errs.Validation
-		in.ProfileID = refID(&v, "profile_id", in.ProfileID)
-		in.ReceiptID = refID(&v, "receipt_id", in.ReceiptID)
+		in.ProfileID = valid.RefID(&v, "profile_id", in.ProfileID)
+		in.ReceiptID = valid.RefID(&v, "receipt_id", in.ReceiptID)
 		if !slices.Contains([]string{InvoiceNormal, InvoiceSpecial}, in.Kind) {
 			v.Add("kind", "field.one_of", InvoiceNormal+", "+InvoiceSpecial)
 		}

@@ -145,7 +145,7 @@ func (s *Service) RecordReceipt(ctx context.Context, id string, in ReceiptInput)
 		if !slices.Contains(ReceiptMethods, in.Method) {
 			v.Add("method", "field.one_of", joinComma(ReceiptMethods))
 		}
-		in.InstalmentID = refID(&v, "instalment_id", in.InstalmentID)
+		in.InstalmentID = valid.RefID(&v, "instalment_id", in.InstalmentID)
 		in.Reference = valid.Text(&v, "reference", in.Reference, false, 200)
 		in.Note = valid.Text(&v, "note", in.Note, false, 1000)
 		if in.AmountFen <= 0 || in.AmountFen > maxAmount {

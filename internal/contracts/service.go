@@ -195,21 +195,6 @@ func validateLines(v *errs.Validation, lines []Line, trustTotals bool) ([]Line, 
 	return out, sum
 }
 
-// refID checks a referenced record's ID before it reaches SQL: an ID is a
-// short printable ASCII token, so anything else (NUL bytes, spaces, 10 KB of
-// text) names nothing and is "not found" on that field.
-func refID(v *errs.Validation, field, s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return ""
-	}
-	if len(s) > 64 || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' }) {
-		v.Add(field, "field.not_found")
-		return ""
-	}
-	return s
-}
-
 // fen formats an amount as yuan with two decimals for messages.
 func fen(n int64) string {
 	sign := ""
@@ -259,11 +244,11 @@ func (s *Service) Create(ctx context.Context, in ContractInput) (*Contract, erro
 		return nil, err
 	}
 	var v errs.Validation
-	in.QuoteID = refID(&v, "quote_id", in.QuoteID)
-	in.AccountID = refID(&v, "account_id", in.AccountID)
-	in.OpportunityID = refID(&v, "opportunity_id", in.OpportunityID)
-	in.SignatoryContactID = refID(&v, "signatory_contact_id", in.SignatoryContactID)
-	in.OwnerID = refID(&v, "owner_id", in.OwnerID)
+	in.QuoteID = valid.RefID(&v, "quote_id", in.QuoteID)
+	in.AccountID = valid.RefID(&v, "account_id", in.AccountID)
+	in.OpportunityID = valid.RefID(&v, "opportunity_id", in.OpportunityID)
+	in.SignatoryContactID = valid.RefID(&v, "signatory_contact_id", in.SignatoryContactID)
+	in.OwnerID = valid.RefID(&v, "owner_id", in.OwnerID)
 	if in.QuoteID != "" {
 		if s.quotes == nil {
 			v.Add("quote_id", "contracts.no_quotes")
@@ -533,7 +518,7 @@ func (s *Service) Update(ctx context.Context, id string, version int64, in Contr
 			v.Add("end_date", "contracts.end_before_start")
 		}
 		if in.SignatoryContactID != nil {
-			*in.SignatoryContactID = refID(&v, "signatory_contact_id", *in.SignatoryContactID)
+			*in.SignatoryContactID = valid.RefID(&v, "signatory_contact_id", *in.SignatoryContactID)
 			if !draft {
 				v.Add("signatory_contact_id", "contracts.terms_frozen")
 			} else if *in.SignatoryContactID != "" {

@@ -272,7 +272,7 @@ func (s *Service) validateRule(ctx context.Context, q db.Querier, in *RuleInput)
 	}
 	if in.DepartmentID == "" {
 		v.Add("department_id", "field.required")
-	} else if !plausibleID(in.DepartmentID) {
+	} else if !valid.LooksLikeID(in.DepartmentID) {
 		v.Add("department_id", "field.not_found")
 	} else if p.Scope != authz.ScopeAll && !p.Sees(authz.Record{DepartmentID: in.DepartmentID}) {
 		// Department heads route work into their own departments only.
@@ -283,7 +283,7 @@ func (s *Service) validateRule(ctx context.Context, q db.Querier, in *RuleInput)
 	if in.Strategy == "user" {
 		if in.UserID == "" {
 			v.Add("user_id", "field.required")
-		} else if !plausibleID(in.UserID) {
+		} else if !valid.LooksLikeID(in.UserID) {
 			v.Add("user_id", "field.not_found")
 		} else if _, err := s.assignable(ctx, q, p, in.UserID, &v, "user_id"); err != nil {
 			return err

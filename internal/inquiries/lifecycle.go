@@ -143,7 +143,7 @@ func (s *Service) Update(ctx context.Context, id string, version int64, in Inqui
 		if in.AccountID != nil {
 			if *in.AccountID == "" {
 				account = nil
-			} else if !plausibleID(*in.AccountID) {
+			} else if !valid.LooksLikeID(*in.AccountID) {
 				v.Add("account_id", "field.not_found")
 			} else if _, err := s.customers.GetAccount(ctx, *in.AccountID); err != nil {
 				if errs.KindOf(err) == errs.Internal {
@@ -157,7 +157,7 @@ func (s *Service) Update(ctx context.Context, id string, version int64, in Inqui
 			changes["account_id"] = [2]any{deref(r.AccountID), deref(account)}
 		}
 		if in.ContactID != nil && *in.ContactID != "" {
-			if !plausibleID(*in.ContactID) {
+			if !valid.LooksLikeID(*in.ContactID) {
 				v.Add("contact_id", "field.not_found")
 			} else if account == nil {
 				v.Add("contact_id", "inquiries.contact_needs_account")
@@ -435,19 +435,4 @@ func (s *Service) policyFor(ctx context.Context, q db.Querier, channel, priority
 	}
 	p, ok := matchPolicy(ps, channel, priority)
 	return p, ok, nil
-}
-
-// plausibleID reports whether s can be a record ID: a short printable ASCII
-// token. Anything else (a NUL byte, 10 KB of text) names nothing, and must
-// not reach SQL, where PostgreSQL refuses NUL bytes with an error.
-func plausibleID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' {
-			return false
-		}
-	}
-	return true
 }

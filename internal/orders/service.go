@@ -567,7 +567,7 @@ func (s *Service) Create(ctx context.Context, in OrderInput) (*Order, error) {
 	var v errs.Validation
 	prepare(&in, &v)
 	in.AccountID = strings.TrimSpace(in.AccountID)
-	if len(in.AccountID) > 64 || strings.ContainsFunc(in.AccountID, func(r rune) bool { return r <= ' ' || r > '~' }) {
+	if in.AccountID != "" && !valid.LooksLikeID(in.AccountID) {
 		v.Add("account_id", "field.not_found")
 	} else if in.AccountID != "" {
 		if _, err := s.customers.GetAccount(ctx, in.AccountID); err != nil {

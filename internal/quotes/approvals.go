@@ -443,7 +443,7 @@ func (s *Service) notifyStep(ctx context.Context, tx *db.Tx, qt *Quote, as []App
 			}
 		}
 		for _, u := range users {
-			if err := s.notifier.Notify(ctx, tx, u, "quote_approval", "notify.quote_approval", []any{qt.Number, a.RuleName}, a.Reason,
+			if err := s.notify(ctx, tx, u, "quote_approval", "notify.quote_approval", []any{qt.Number, a.RuleName}, a.Reason,
 				"/quotes/"+qt.ID, "quote-approval:"+a.ID+":"+u); err != nil {
 				return err
 			}
@@ -557,11 +557,11 @@ func (s *Service) Decide(ctx context.Context, id string, approve bool, in Decisi
 				}
 			}
 		case StatusApproved:
-			if err := s.notifier.Notify(ctx, tx, qt.OwnerID, "quote_approved", "notify.quote_approved", []any{qt.Number}, in.Comment, "/quotes/"+id, "quote-approved:"+id+":"+itoa(qt.ApprovalRound)); err != nil {
+			if err := s.notify(ctx, tx, qt.OwnerID, "quote_approved", "notify.quote_approved", []any{qt.Number}, in.Comment, "/quotes/"+id, "quote-approved:"+id+":"+itoa(qt.ApprovalRound)); err != nil {
 				return err
 			}
 		case StatusRejected:
-			if err := s.notifier.Notify(ctx, tx, qt.OwnerID, "quote_rejected", "notify.quote_rejected", []any{qt.Number}, in.Comment, "/quotes/"+id, "quote-rejected:"+id+":"+itoa(qt.ApprovalRound)); err != nil {
+			if err := s.notify(ctx, tx, qt.OwnerID, "quote_rejected", "notify.quote_rejected", []any{qt.Number}, in.Comment, "/quotes/"+id, "quote-rejected:"+id+":"+itoa(qt.ApprovalRound)); err != nil {
 				return err
 			}
 		}

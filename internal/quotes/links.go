@@ -241,7 +241,7 @@ func (s *Service) Answer(ctx context.Context, token string, accept bool, in Answ
 		if !accept {
 			key = "notify.quote_changes"
 		}
-		if err := s.notifier.Notify(ctx, tx, qt.OwnerID, kind, key, []any{qt.Number, qt.AccountName}, in.Comment, "/quotes/"+qt.ID, "quote-answer:"+l.id); err != nil {
+		if err := s.notify(ctx, tx, qt.OwnerID, kind, key, []any{qt.Number, qt.AccountName}, in.Comment, "/quotes/"+qt.ID, "quote-answer:"+l.id); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, audit.Event{Action: "quote." + answer, EntityType: "quote", EntityID: qt.ID, ActorName: "customer: " + in.Name,

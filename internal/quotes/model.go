@@ -371,8 +371,7 @@ type QuoteMail struct {
 }
 
 // Notifier tells a user something in the app (and through their channels).
-// The follow-ups notification mechanism implements it; the default writes
-// in-app notifications.
+// The follow-ups notification mechanism implements it (wired by the server).
 type Notifier interface {
 	Notify(ctx context.Context, tx *db.Tx, userID, event, titleKey string, titleArgs []any, body, link, dedupeKey string) error
 }

@@ -13,7 +13,6 @@ import (
 	"prelude/internal/platform/authz"
 	"prelude/internal/platform/db"
 	"prelude/internal/platform/errs"
-	"prelude/internal/platform/i18n"
 	"prelude/internal/quotes/money"
 )
 
@@ -56,7 +55,6 @@ func NewService(d *db.DB, a *audit.Log, c *customers.Service, cfg Config) *Servi
 		cfg.MaxLines = 1000
 	}
 	s := &Service{db: d, audit: a, customers: c, cfg: cfg}
-	s.notifier = inAppNotifier{}
 	return s
 }
 
@@ -71,19 +69,14 @@ func (s *Service) SetMailer(m Mailer) { s.mailer = m }
 // with its channels).
 func (s *Service) SetNotifier(n Notifier) { s.notifier = n }
 
-// inAppNotifier writes in-app notifications only (same table and dedupe as
-// follow-ups) until a channel-aware notifier is wired.
-type inAppNotifier struct{}
-
-func (inAppNotifier) Notify(ctx context.Context, tx *db.Tx, userID, event, titleKey string, titleArgs []any, body, link, dedupeKey string) error {
-	var locale string
-	if err := tx.QueryRow(ctx, "SELECT locale FROM users WHERE id = ?", userID).Scan(&locale); err != nil {
-		return err
+// notify tells a user through the wired notifier (the follow-ups
+// mechanism: in-app and the user's channels). Without one (package tests
+// that never wire it) nobody is told.
+func (s *Service) notify(ctx context.Context, tx *db.Tx, userID, event, titleKey string, titleArgs []any, body, link, dedupeKey string) error {
+	if s.notifier == nil {
+		return nil
 	}
-	lang, _ := i18n.Parse(locale)
-	_, err := tx.Exec(ctx, `INSERT INTO notifications (id, user_id, event, title, body, link, dedupe_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (dedupe_key) DO NOTHING`, db.NewID(), userID, event, i18n.T(lang, titleKey, titleArgs...), body, link, dedupeKey, db.Ms(tx.Now()))
-	return err
+	return s.notifier.Notify(ctx, tx, userID, event, titleKey, titleArgs, body, link, dedupeKey)
 }
 
 func isNotFound(err error) bool { return errors.Is(err, sql.ErrNoRows) }

@@ -74,3 +74,32 @@ func Mobile(v *errs.Validation, field, s string, required bool) string {
 	v.Add(field, "field.mobile")
 	return s
 }
+
+// LooksLikeID reports whether s can be a record ID: a short printable ASCII
+// token. Anything else (a NUL byte, spaces, 10 KB of text) names nothing
+// and must not reach SQL, where PostgreSQL refuses NUL bytes with an error.
+func LooksLikeID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// RefID checks a referenced record's ID: "" stays "" (not given), and an ID
+// that cannot name a record is "not found" on field (and returned as "").
+func RefID(v *errs.Validation, field, s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	if !LooksLikeID(s) {
+		v.Add(field, "field.not_found")
+		return ""
+	}
+	return s
+}

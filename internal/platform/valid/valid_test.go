@@ -1,6 +1,7 @@
 package valid
 
 import (
+	"strings"
 	"testing"
 
 	"prelude/internal/platform/errs"
@@ -42,5 +43,21 @@ func TestEmailAndText(t *testing.T) {
 	Text(&v, "req", "   ", true, 10)
 	if !v.Has("long") || !v.Has("ctl") || !v.Has("req") {
 		t.Errorf("problems not recorded")
+	}
+}
+
+func TestRefID(t *testing.T) {
+	var v errs.Validation
+	if got := RefID(&v, "a", "  01a21e89-e4ce-7e92  "); got != "01a21e89-e4ce-7e92" || v.Has("a") {
+		t.Fatalf("plain id: %q", got)
+	}
+	if got := RefID(&v, "b", ""); got != "" || v.Has("b") {
+		t.Fatal("empty id is 'not given', not an error")
+	}
+	for i, bad := range []string{"nul\x00byte", "has space", "中文", strings.Repeat("x", 65)} {
+		f := string(rune('c' + i))
+		if got := RefID(&v, f, bad); got != "" || !v.Has(f) {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }
