@@ -143,6 +143,12 @@ const en: Shape<MessageSchema> = {
     security: 'Security',
     system: 'System',
     customers: 'Customer archive',
+    pipeline: 'Pipeline',
+    inquiries: 'Inquiries',
+    standards: 'Communication standards',
+    quotes: 'Quotes',
+    contracts: 'Contracts & receipts',
+    orders: 'E-commerce orders',
   },
   permissions: {
     users: {
@@ -175,6 +181,80 @@ const en: Shape<MessageSchema> = {
       merge: 'Merge duplicate customers',
       import: 'Import customers',
       export: 'Export customers',
+    },
+    opportunities: {
+      read: 'View opportunities',
+      create: 'Create opportunities',
+      update: 'Edit opportunities',
+      delete: 'Delete opportunities',
+    },
+    pipeline: {
+      manage: 'Manage pipelines and stages',
+      stage_override: 'Override stage gates (with a reason)',
+    },
+    techsupport: {
+      answer: 'Answer tech support requests',
+    },
+    solutions: {
+      approve: 'Approve solutions',
+    },
+    demos: {
+      approve: 'Approve demos and trials',
+    },
+    inquiries: {
+      read: 'View inquiries',
+      create: 'Create inquiries',
+      update: 'Reply to and handle inquiries',
+      assign: 'Assign and transfer inquiries',
+    },
+    canned: {
+      manage: 'Manage canned answers',
+    },
+    sla: {
+      manage: 'Manage response targets',
+    },
+    settings: {
+      calendar: 'Manage the work calendar',
+    },
+    standards: {
+      read: 'View communication standards',
+      manage: 'Manage communication standards',
+    },
+    mailboxes: {
+      manage: 'Manage connected mailboxes',
+    },
+    products: {
+      manage: 'Manage products and price lists',
+      cost: 'See cost prices',
+    },
+    quotes: {
+      read: 'View quotes',
+      create: 'Create quotes',
+      update: 'Edit quotes',
+      send: 'Send quotes',
+      approve: 'Approve quotes',
+      configure: 'Configure approval rules and letterhead',
+    },
+    contracts: {
+      read: 'View contracts',
+      create: 'Create contracts',
+      update: 'Edit contracts',
+      sign: 'Sign contracts',
+      configure: 'Configure contract numbering',
+    },
+    payments: {
+      record: 'Record receipts',
+    },
+    invoices: {
+      manage: 'Manage invoice information',
+    },
+    orders: {
+      read: 'View orders',
+      import: 'Import orders',
+      confirm: 'Confirm orders',
+      review: 'Review abnormal orders',
+      returns: 'Handle returns and exchanges',
+      configure: 'Configure abnormal-order rules',
     },
   },
   setup: {

@@ -140,6 +140,12 @@ const zhCN = {
     security: '安全',
     system: '系统',
     customers: '客户档案',
+    pipeline: '商机',
+    inquiries: '咨询',
+    standards: '沟通标准',
+    quotes: '报价',
+    contracts: '合同与回款',
+    orders: '电商订单',
   },
   permissions: {
     users: {
@@ -172,6 +178,80 @@ const zhCN = {
       merge: '合并重复客户',
       import: '导入客户',
       export: '导出客户',
+    },
+    opportunities: {
+      read: '查看商机',
+      create: '新建商机',
+      update: '编辑商机',
+      delete: '删除商机',
+    },
+    pipeline: {
+      manage: '管理销售流程与阶段',
+      stage_override: '越过阶段准入（需填写原因）',
+    },
+    techsupport: {
+      answer: '答复技术支持申请',
+    },
+    solutions: {
+      approve: '审批方案',
+    },
+    demos: {
+      approve: '审批演示/试用',
+    },
+    inquiries: {
+      read: '查看咨询',
+      create: '新建咨询',
+      update: '回复与处理咨询',
+      assign: '分配与转交咨询',
+    },
+    canned: {
+      manage: '管理常用语',
+    },
+    sla: {
+      manage: '管理响应时限',
+    },
+    settings: {
+      calendar: '管理工作日历',
+    },
+    standards: {
+      read: '查看沟通标准',
+      manage: '管理沟通标准',
+    },
+    mailboxes: {
+      manage: '管理邮箱接入',
+    },
+    products: {
+      manage: '管理产品与价格表',
+      cost: '查看成本价',
+    },
+    quotes: {
+      read: '查看报价单',
+      create: '新建报价单',
+      update: '编辑报价单',
+      send: '发送报价单',
+      approve: '审批报价单',
+      configure: '配置审批规则与信笺',
+    },
+    contracts: {
+      read: '查看合同',
+      create: '新建合同',
+      update: '编辑合同',
+      sign: '签订合同',
+      configure: '配置合同编号',
+    },
+    payments: {
+      record: '登记回款',
+    },
+    invoices: {
+      manage: '管理开票信息',
+    },
+    orders: {
+      read: '查看订单',
+      import: '导入订单',
+      confirm: '确认订单',
+      review: '审核异常订单',
+      returns: '处理退换货',
+      configure: '配置异常订单规则',
     },
   },
   setup: {

@@ -1,1 +1,0 @@
-import"./css-CgAZn1iw.js";import"./css-CqC81Jos.js";

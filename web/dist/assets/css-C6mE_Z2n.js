@@ -1,1 +1,0 @@
-import"./css-CgAZn1iw.js";import"./css-D_g9whdV.js";

@@ -1,1 +1,0 @@
-import"./css-CgAZn1iw.js";import"./css-0UgnFn5L.js";
