@@ -20,6 +20,7 @@ import (
 	"prelude/internal/platform/httpx"
 	"prelude/internal/platform/i18n"
 	"prelude/internal/platform/valid"
+	"prelude/internal/platform/workcal"
 )
 
 // Service holds the contract rules.
@@ -47,7 +48,7 @@ func NewService(d *db.DB, a *audit.Log, c *customers.Service, f *followups.Servi
 		cfg.MaxAttachment = 20 << 20
 	}
 	if cfg.Zone == nil {
-		cfg.Zone = shanghai()
+		cfg.Zone = workcal.Shanghai()
 	}
 	s := &Service{db: d, audit: a, customers: c, followups: f, quotes: quotes, cfg: cfg}
 	c.OnMerge("contracts", s.mergeAccounts)
@@ -56,13 +57,6 @@ func NewService(d *db.DB, a *audit.Log, c *customers.Service, f *followups.Servi
 
 // SetQuoteSource connects the quotes capability once it is wired.
 func (s *Service) SetQuoteSource(q QuoteSource) { s.quotes = q }
-
-func shanghai() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*3600)
-}
 
 func (s *Service) today(now time.Time) string { return now.In(s.cfg.Zone).Format("2006-01-02") }
 

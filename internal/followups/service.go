@@ -14,6 +14,7 @@ import (
 	"prelude/internal/platform/httpx"
 	"prelude/internal/platform/jobs"
 	"prelude/internal/platform/valid"
+	"prelude/internal/platform/workcal"
 )
 
 // Service holds the follow-up rules.
@@ -43,19 +44,11 @@ func NewService(d *db.DB, a *audit.Log, c *customers.Service, q *jobs.Queue, cfg
 		cfg.EscalateAfter = 24 * time.Hour
 	}
 	if cfg.Zone == nil {
-		cfg.Zone = shanghai()
+		cfg.Zone = workcal.Shanghai()
 	}
 	s := &Service{db: d, audit: a, customers: c, jobs: q, cfg: cfg}
 	c.OnContact(s.customerContacted)
 	return s
-}
-
-func shanghai() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	// No tzdata on the machine: China has had no DST since 1991.
-	return time.FixedZone("CST", 8*3600)
 }
 
 var taskScope = authz.Columns{Owner: "t.owner_id", Department: "t.department_id"}

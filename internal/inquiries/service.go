@@ -16,6 +16,7 @@ import (
 	"prelude/internal/platform/jobs"
 	"prelude/internal/platform/search"
 	"prelude/internal/platform/valid"
+	"prelude/internal/platform/workcal"
 )
 
 // Service holds the inquiry rules.
@@ -55,7 +56,7 @@ type Config struct {
 // search (messages are searchable) and jobs (SLA alarms).
 func NewService(d *db.DB, a *audit.Log, c *customers.Service, f *followups.Service, ix *search.Index, q *jobs.Queue, cfg Config) *Service {
 	if cfg.Zone == nil {
-		cfg.Zone = shanghai()
+		cfg.Zone = workcal.Shanghai()
 	}
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 20000
@@ -71,13 +72,6 @@ func NewService(d *db.DB, a *audit.Log, c *customers.Service, f *followups.Servi
 	ix.Register(docMessage, s.loadMessageDocs)
 	c.OnMerge("inquiries", s.moveAccount)
 	return s
-}
-
-func shanghai() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*3600)
 }
 
 // scope is the SQL form of who sees an inquiry: the assignee, their

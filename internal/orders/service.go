@@ -20,6 +20,7 @@ import (
 	"prelude/internal/platform/i18n"
 	"prelude/internal/platform/mask"
 	"prelude/internal/platform/valid"
+	"prelude/internal/platform/workcal"
 )
 
 // Service holds the order rules.
@@ -41,11 +42,7 @@ type Config struct {
 // NewService wires orders; merged accounts keep the orders linked to them.
 func NewService(d *db.DB, a *audit.Log, c *customers.Service, f *followups.Service, cfg Config) *Service {
 	if cfg.Zone == nil {
-		if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-			cfg.Zone = loc
-		} else {
-			cfg.Zone = time.FixedZone("CST", 8*3600)
-		}
+		cfg.Zone = workcal.Shanghai()
 	}
 	s := &Service{db: d, audit: a, customers: c, followups: f, cfg: cfg}
 	c.OnMerge("shop_orders", func(ctx context.Context, tx *db.Tx, fromID, intoID string) (int64, error) {
