@@ -504,6 +504,12 @@ func TestWebChatStream(t *testing.T) {
 		if ids[0] != reply || ids[1] != own {
 			t.Fatalf("resume order %v (reply %s, own %s)", ids, reply, own)
 		}
+		// Live after the resume: only the new reply, never again what came
+		// before the resume point (the re-read window stops there).
+		later := ce.agent.Do("POST", "/api/v1/inquiries/"+in.ID+"/messages", map[string]any{"body": "补充：含一年维保。"}).Expect(t, 201).Str("id")
+		if ev := nextEvent(t, ch2, "message", 5*time.Second); ev.ID != later {
+			t.Fatalf("after resuming, got %s, want only the new reply %s", ev.ID, later)
+		}
 		// And with ?after= (a reloaded page that listed the messages).
 		ch3, _ := openChatStream(t, ce.e.HTTP.URL+"", v.key, s.Token+"&after="+own)
 		if ev := nextEvent(t, ch3, "message", 5*time.Second); ev.Data == "" || ev.ID == own || ev.ID == reply {

@@ -53,7 +53,7 @@ func (s *Service) Stream(w http.ResponseWriter, r *http.Request, x *Site, token,
 	if err != nil {
 		return err
 	}
-	st := &streamState{s: s, w: w, flusher: flusher, inquiryID: vis.inquiryID, sent: map[string]bool{}, mark: cur.At}
+	st := &streamState{s: s, w: w, flusher: flusher, inquiryID: vis.inquiryID, sent: map[string]bool{}, mark: cur.At, floor: cur}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
@@ -115,13 +115,16 @@ type streamState struct {
 	inquiryID string
 	sent      map[string]bool
 	// mark is the newest message time sent (or the resume cursor's).
-	mark       time.Time
+	mark time.Time
+	// floor is the resume cursor: the client has everything up to it, so
+	// the re-read window never sends it anything older again.
+	floor      inquiries.ChatCursor
 	lastStatus string
 }
 
 func (st *streamState) send(msgs []*VisitorMsg) error {
 	for _, m := range msgs {
-		if st.sent[m.ID] {
+		if st.sent[m.ID] || st.belowFloor(m) {
 			continue
 		}
 		b, err := json.Marshal(m)
@@ -137,6 +140,14 @@ func (st *streamState) send(msgs []*VisitorMsg) error {
 		}
 	}
 	return nil
+}
+
+func (st *streamState) belowFloor(m *VisitorMsg) bool {
+	if st.floor.ID == "" {
+		return false
+	}
+	at, floor := m.CreatedAt.UnixMilli(), st.floor.At.UnixMilli()
+	return at < floor || (at == floor && m.ID <= st.floor.ID)
 }
 
 func (st *streamState) backlog(ctx context.Context, cur inquiries.ChatCursor) error {
