@@ -586,17 +586,14 @@ func (s *Service) Public(ctx context.Context, x *Site, lang i18n.Lang) (*PublicS
 	if err != nil {
 		return nil, err
 	}
+	// The visitor's language, or the default text in it: a visitor who
+	// reads English is better served by the default than by Chinese.
 	pick := func(zh, en, key string) string {
 		if lang == i18n.EN {
-			zh, en = en, zh
+			zh = en
 		}
 		if zh != "" {
 			return zh
-		}
-		// The administrator wrote only the other language: better than
-		// the default text.
-		if en != "" {
-			return en
 		}
 		return i18n.T(lang, key)
 	}
