@@ -713,3 +713,39 @@ func TestWebChatRateLimits(t *testing.T) {
 		}
 	})
 }
+
+// A site's conversations go to its team, assigned by that team's rules
+// (here round-robin among available agents), even when another team's
+// rule would take web chats; a site without a team follows the ordinary
+// rules. Nobody available: the widget says so (offline).
+func TestWebChatRoutesByTheSiteTeam(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		ce := newChatEnv(t, d, nil)
+		other := ce.e.Department(ce.admin, "电话销售组", ce.e.RootDepartment(ce.admin))
+		v := ce.visitor()
+		if v.do("GET", "", nil).Expect(t, 200).Map()["online"] != false {
+			t.Fatal("online with nobody available")
+		}
+		// A global rule sends web chats to the other team; the site's team
+		// has its own round-robin rule.
+		ce.admin.Do("POST", "/api/v1/inquiry-rules", map[string]any{"name": "网聊去电话组", "position": 1, "channel": "web_chat", "department_id": other, "strategy": "team"}).Expect(t, 201)
+		ce.admin.Do("POST", "/api/v1/inquiry-rules", map[string]any{"name": "客服组轮询", "position": 2, "channel": "web_chat", "department_id": ce.dept, "strategy": "round_robin"}).Expect(t, 201)
+		ce.agent.Do("PATCH", "/api/v1/inbox-agents/me", map[string]any{"available": true}).Expect(t, 200)
+
+		v.start(t, map[string]any{"body": "有人吗？"})
+		in := chatInquiry(t, ce.agent)
+		if in.DepartmentID == nil || *in.DepartmentID != ce.dept || in.AssigneeID == nil || *in.AssigneeID != ce.agent.ID || in.Status != "assigned" {
+			t.Fatalf("routed to %+v", in)
+		}
+
+		// Without a team, the ordinary rules (the first matching one) decide.
+		ce.admin.Do("PATCH", "/api/v1/chat-sites/"+ce.site.ID, map[string]any{"department_id": ""}).Expect(t, 200)
+		w := ce.visitor()
+		s := w.start(t, map[string]any{"body": "第二个问题"})
+		var dept string
+		d.QueryRow(context.Background(), "SELECT i.department_id FROM inquiries i JOIN inquiry_messages m ON m.inquiry_id = i.id WHERE m.id = ?", s.Message.ID).Scan(&dept)
+		if dept != other {
+			t.Fatalf("a site without a team routed to %q, want the global rule's %q", dept, other)
+		}
+	})
+}
