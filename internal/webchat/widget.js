@@ -109,7 +109,9 @@
   function call(method, path, body) {
     var headers = { Accept: 'application/json', 'Accept-Language': lang }
     if (body !== undefined) headers['Content-Type'] = 'application/json'
-    if (state.token) headers['X-Chat-Token'] = state.token
+    // Only the conversation's calls carry the token (the site's info stays
+    // a simple request, without a CORS preflight).
+    if (state.token && path.indexOf('/messages') === 0) headers['X-Chat-Token'] = state.token
     return fetch(api + path, {
       method: method,
       headers: headers,
