@@ -560,6 +560,17 @@ func TestWebChatTokensAndSites(t *testing.T) {
 		if r := v.do("POST", "/messages", map[string]any{"body": "还在吗"}).Expect(t, 401); r.Code() != "chat_token_expired" || !strings.Contains(r.Message(), "过期") {
 			t.Fatalf("expired: %s", r.Body)
 		}
+		// A day after expiry the token is purged (the conversation stays).
+		if n, err := ce.e.Srv.WebChat.PurgeExpired(context.Background()); err != nil || n != 0 {
+			t.Fatalf("purged a token expired a minute ago: %d %v", n, err)
+		}
+		d.Exec(context.Background(), "UPDATE chat_visitors SET expires_at = ?", db.Ms(time.Now().Add(-25*time.Hour)))
+		if n, err := ce.e.Srv.WebChat.PurgeExpired(context.Background()); err != nil || n != 1 {
+			t.Fatalf("purge: %d %v", n, err)
+		}
+		if r := v.do("GET", "/messages", nil).Expect(t, 401); r.Code() != "chat_token_invalid" {
+			t.Fatalf("purged token: %s", r.Body)
+		}
 		if _, res := openChatStream(t, ce.e.HTTP.URL, v.key, s.Token); res.StatusCode != 401 {
 			t.Fatalf("expired stream: %d", res.StatusCode)
 		}

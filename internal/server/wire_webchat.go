@@ -12,6 +12,7 @@ import (
 // streams follow the live events (LISTEN/NOTIFY across instances).
 func (s *Server) openWebChat(key []byte) {
 	s.WebChat = webchat.NewService(s.DB, s.Audit, s.Inquiries, webchat.Config{BaseURL: s.Cfg.BaseURL, Key: key, Subscribe: s.Live.Subscribe})
+	s.WebChat.RegisterJobs(s.Jobs)
 }
 
 // webchatRoutes registers the chat-site administration, the public chat
