@@ -138,7 +138,7 @@ func (a *API) readGate(w http.ResponseWriter, r *http.Request) (*Site, error) {
 func (a *API) Preflight() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Vary", "Access-Control-Request-Method, Access-Control-Request-Headers")
-		x, err := a.site(w, r)
+		_, err := a.site(w, r)
 		if err == nil && r.Header.Get("Origin") == "" {
 			err = errs.New(errs.Forbidden, "origin_not_allowed", "webchat.origin_not_allowed")
 		}
@@ -147,7 +147,6 @@ func (a *API) Preflight() http.Handler {
 			httpx.WriteError(w, r, err)
 			return
 		}
-		_ = x
 		h := w.Header()
 		h.Set("Access-Control-Allow-Methods", "GET, POST")
 		h.Set("Access-Control-Allow-Headers", "Content-Type, "+TokenHeader+", Accept-Language, Last-Event-ID")

@@ -9,7 +9,6 @@ import (
 
 	"prelude/internal/inquiries"
 	"prelude/internal/platform/errs"
-	"prelude/internal/platform/live"
 )
 
 // streamFor bounds one stream: the widget's EventSource reconnects (with
@@ -80,12 +79,12 @@ func (s *Service) Stream(w http.ResponseWriter, r *http.Request, x *Site, token,
 		case <-beat.C:
 			fmt.Fprint(w, ": keep-alive\n\n")
 			flusher.Flush()
-		case ev, ok := <-ch:
+		case _, ok := <-ch:
 			if !ok {
 				return nil
 			}
-			_ = ev // any event on the topic, or a resync: re-read
-			// Drain what else is queued: one re-read covers them all.
+			// Any event on the topic, or a resync, means: re-read. Drain
+			// what else is queued first: one re-read covers them all.
 		drain:
 			for {
 				select {
@@ -202,9 +201,4 @@ func (st *streamState) status(ctx context.Context) error {
 	b, _ := json.Marshal(cs)
 	_, err = fmt.Fprintf(st.w, "event: status\ndata: %s\n\n", b)
 	return err
-}
-
-// Subscriber adapts a live broker for Config.Subscribe.
-func Subscriber(b live.Broker) func(ctx context.Context, topics ...string) (<-chan live.Event, error) {
-	return b.Subscribe
 }
