@@ -375,12 +375,25 @@ func (s *Service) Reopen(ctx context.Context, id string, version int64, in Reope
 // round_robin the next available member in turn. The turn counter is
 // bumped with UPDATE … RETURNING inside the creating transaction, so two
 // concurrent creators (on two instances) take two different turns.
-func (s *Service) route(ctx context.Context, tx *db.Tx, channel, priority string) (*string, *string, error) {
+//
+// team, when given, is where the inquiry must go (a web-chat site's team):
+// only that team's rules are tried, and without one it waits in the team's
+// queue.
+func (s *Service) route(ctx context.Context, tx *db.Tx, channel, priority, team string) (*string, *string, error) {
 	var ruleID, dept, strategy string
 	var user *string
-	err := tx.QueryRow(ctx, `SELECT id, department_id, strategy, user_id FROM inquiry_rules WHERE enabled = ? AND (channel = '' OR channel = ?)
-		AND (priority = '' OR priority = ?) ORDER BY position, created_at LIMIT 1`, true, channel, priority).Scan(&ruleID, &dept, &strategy, &user)
+	q := `SELECT id, department_id, strategy, user_id FROM inquiry_rules WHERE enabled = ? AND (channel = '' OR channel = ?)
+		AND (priority = '' OR priority = ?)`
+	args := []any{true, channel, priority}
+	if team != "" {
+		q += " AND department_id = ?"
+		args = append(args, team)
+	}
+	err := tx.QueryRow(ctx, q+" ORDER BY position, created_at LIMIT 1", args...).Scan(&ruleID, &dept, &strategy, &user)
 	if isNotFound(err) {
+		if team != "" {
+			return nil, &team, nil
+		}
 		return nil, nil, nil
 	}
 	if err != nil {

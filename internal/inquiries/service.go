@@ -377,6 +377,8 @@ type newInquiry struct {
 	inReplyTo                  string
 	kind, direction            string
 	data                       string
+	// team routes the inquiry within one department (a web-chat site's).
+	team string
 }
 
 // createTx inserts an inquiry and its first message, routes it (by hand or
@@ -403,7 +405,7 @@ func (s *Service) createTx(ctx context.Context, tx *db.Tx, n newInquiry) (string
 		return "", "", err
 	}
 	if assignee == nil && dept == nil {
-		a, d, err := s.route(ctx, tx, n.channel, n.priority)
+		a, d, err := s.route(ctx, tx, n.channel, n.priority, n.team)
 		if err != nil {
 			return "", "", err
 		}

@@ -88,6 +88,7 @@ func (s *Server) routes() {
 	(&contracts.API{Svc: s.Contracts}).Routes(rt)
 	(&orders.API{Svc: s.Orders}).Routes(rt)
 	(&mail.API{Svc: s.Mail}).Routes(rt)
+	s.webchatRoutes(rt)
 	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/inquiries/{id}/opportunity", Tag: "pipeline", Permission: authz.OpportunitiesCreate,
 		Summary: "Turn an inquiry into an opportunity on its account, keeping the inquiry as its source", Request: convertInput{}, Response: pipeline.Opportunity{}, Status: 201},
 		s.inquiryToOpportunity)
@@ -239,6 +240,7 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, &errs.Error{Kind: errs.Forbidden, Code: "cross_origin_refused", Key: "err.cross_origin"})
 	}))
+	exemptPublicChat(csrf)
 	secured := csrf.Handler(h)
 	headers := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()

@@ -40,6 +40,7 @@ import (
 	"prelude/internal/platform/workcal"
 	"prelude/internal/quotes"
 	"prelude/internal/standards"
+	"prelude/internal/webchat"
 )
 
 // Version is set at build time (-ldflags "-X prelude/internal/server.Version=…").
@@ -83,6 +84,9 @@ type Server struct {
 	Contracts *contracts.Service
 	// Orders is e-commerce order confirmation, abnormal orders and returns.
 	Orders *orders.Service
+
+	// WebChat is the embeddable chat widget's sites and public API.
+	WebChat *webchat.Service
 
 	// SetupToken is the one-time setup token printed at first start ("" if
 	// users exist or another instance printed one recently).
@@ -139,6 +143,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB) (*
 	}
 	s.Inquiries = inquiries.NewService(d, s.Audit, s.Customers, s.Followups, s.Search, s.Jobs, s.inquiriesConfig())
 	s.Inquiries.RegisterJobs(s.Jobs)
+	s.openWebChat(key)
 	s.Quotes = quotes.NewService(d, s.Audit, s.Customers, quotes.Config{BaseURL: cfg.BaseURL})
 	s.Pipeline = pipeline.NewService(d, s.Audit, s.Customers, s.Followups, pipeline.Config{})
 	// Contracts are created from accepted quotes once quotes provide a

@@ -2,6 +2,7 @@ import type { Component } from 'vue'
 import {
   Avatar,
   Calendar,
+  ChatDotRound,
   Document,
   DataLine,
   HomeFilled,
@@ -27,6 +28,7 @@ export const PAGE_PERMISSIONS: Record<string, string[]> = {
   roles: ['roles.manage'],
   audit: ['audit.read'],
   jobs: ['jobs.manage'],
+  chatSites: ['chat_sites.manage'],
 }
 
 export interface NavItem {
@@ -72,6 +74,7 @@ export const NAV_ITEMS: NavItem[] = [
       { key: 'roles', label: 'nav.roles', icon: Key, path: '/admin/roles', permissions: PAGE_PERMISSIONS.roles },
       { key: 'audit', label: 'nav.audit', icon: Document, path: '/admin/audit', permissions: PAGE_PERMISSIONS.audit },
       { key: 'jobs', label: 'nav.jobs', icon: Timer, path: '/admin/jobs', permissions: PAGE_PERMISSIONS.jobs },
+      { key: 'chat-sites', label: 'nav.chatSites', icon: ChatDotRound, path: '/admin/chat-sites', permissions: PAGE_PERMISSIONS.chatSites },
     ],
   },
 ]

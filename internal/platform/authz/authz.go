@@ -95,6 +95,10 @@ const (
 // administrator's alone.
 const MailboxesManage = "mailboxes.manage"
 
+// Web-chat sites (the websites allowed to embed the chat widget, their keys
+// and greetings): the administrator's.
+const ChatSitesManage = "chat_sites.manage"
+
 // Quotes (报价, regulations 1 and 2 第九条): the catalog, its costs (seen
 // only by those who set prices), quotes in scope, sending them to the
 // customer, approving by authority, and configuring rules and letterhead.
@@ -154,7 +158,7 @@ var Catalogue = []PermissionInfo{
 	{InquiriesRead, "inquiries"}, {InquiriesCreate, "inquiries"}, {InquiriesUpdate, "inquiries"}, {InquiriesAssign, "inquiries"},
 	{CannedManage, "inquiries"}, {SLAManage, "inquiries"},
 	{SettingsCalendar, "system"}, {StandardsRead, "standards"}, {StandardsManage, "standards"},
-	{MailboxesManage, "system"},
+	{MailboxesManage, "system"}, {ChatSitesManage, "inquiries"},
 	{ProductsManage, "quotes"}, {ProductsCost, "quotes"}, {QuotesRead, "quotes"}, {QuotesCreate, "quotes"}, {QuotesUpdate, "quotes"},
 	{QuotesSend, "quotes"}, {QuotesApprove, "quotes"}, {QuotesConfigure, "quotes"},
 	{ContractsRead, "contracts"}, {ContractsCreate, "contracts"}, {ContractsUpdate, "contracts"}, {ContractsSign, "contracts"},

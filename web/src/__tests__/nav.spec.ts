@@ -20,6 +20,7 @@ describe('permission-based navigation', () => {
     expect(keys(filterNav(NAV_ITEMS, ['audit.read']))).toEqual(['home', ...FU, 'account', 'admin', 'audit'])
     expect(keys(filterNav(NAV_ITEMS, ['users.read']))).toEqual(['home', ...FU, 'account', 'admin', 'users', 'departments'])
     expect(keys(filterNav(NAV_ITEMS, ['jobs.manage', 'roles.manage']))).toEqual(['home', ...FU, 'account', 'admin', 'roles', 'jobs'])
+    expect(keys(filterNav(NAV_ITEMS, ['chat_sites.manage']))).toEqual(['home', ...FU, 'account', 'admin', 'chat-sites'])
   })
 
   it('shows everything to a full administrator', () => {
@@ -29,7 +30,7 @@ describe('permission-based navigation', () => {
 
   it('does not mutate the source tree', () => {
     filterNav(NAV_ITEMS, ['audit.read'])
-    expect(NAV_ITEMS.find((i) => i.key === 'admin')!.children).toHaveLength(5)
+    expect(NAV_ITEMS.find((i) => i.key === 'admin')!.children).toHaveLength(6)
   })
 
   it('allowed() needs any one of the permissions', () => {

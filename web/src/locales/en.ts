@@ -1,4 +1,5 @@
 // English catalog. Same keys as zh-CN.ts (checked by the type below and by a test).
+import webchat from './webchat.en'
 import type { MessageSchema } from './zh-CN'
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> }
@@ -72,6 +73,7 @@ const en: Shape<MessageSchema> = {
     promiseStats: 'Promises kept',
     revisits: 'Revisit plans',
     taskDetail: 'Task',
+    chatSites: 'Web chat',
   },
   header: {
     collapse: 'Collapse menu',
@@ -151,6 +153,9 @@ const en: Shape<MessageSchema> = {
     orders: 'E-commerce orders',
   },
   permissions: {
+    chat_sites: {
+      manage: 'Manage web chat sites',
+    },
     users: {
       read: 'View users',
       manage: 'Manage users',
@@ -1301,6 +1306,7 @@ const en: Shape<MessageSchema> = {
       activity: 'Conversations',
     },
   },
+  webchat,
 }
 
 export default en

@@ -1,5 +1,6 @@
 // Simplified Chinese catalog (the default). en.ts must have exactly the same keys:
 // src/__tests__/i18n.spec.ts checks it. vue-i18n treats { } @ | as syntax: avoid them in texts.
+import webchat from './webchat.zh-CN'
 const zhCN = {
   app: {
     name: 'Prelude 售前沟通',
@@ -69,6 +70,7 @@ const zhCN = {
     promiseStats: '承诺兑现',
     revisits: '回访计划',
     taskDetail: '跟进任务',
+    chatSites: '在线咨询',
   },
   header: {
     collapse: '收起菜单',
@@ -148,6 +150,9 @@ const zhCN = {
     orders: '电商订单',
   },
   permissions: {
+    chat_sites: {
+      manage: '管理在线咨询站点',
+    },
     users: {
       read: '查看用户',
       manage: '管理用户',
@@ -1298,6 +1303,7 @@ const zhCN = {
       activity: '沟通记录',
     },
   },
+  webchat,
 }
 
 export default zhCN

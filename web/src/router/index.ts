@@ -96,6 +96,12 @@ export const routes: RouteRecordRaw[] = [
         component: () => import('@/views/admin/JobsView.vue'),
         meta: { title: 'nav.jobs', section: 'nav.admin', permissions: PAGE_PERMISSIONS.jobs },
       },
+      {
+        path: 'admin/chat-sites',
+        name: 'chat-sites',
+        component: () => import('@/views/admin/ChatSitesView.vue'),
+        meta: { title: 'nav.chatSites', section: 'nav.admin', permissions: PAGE_PERMISSIONS.chatSites },
+      },
       { path: '403', name: 'forbidden', component: () => import('@/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
       { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('@/views/NotFoundView.vue'), meta: { title: 'errors.notFoundTitle' } },
     ],
