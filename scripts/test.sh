@@ -54,4 +54,8 @@ step "Browser tests (headless Chromium)"
 if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+# Without a CJK font Chinese renders as boxes in the screenshots the guides use.
+if [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null
+fi
 ./scripts/e2e.sh

@@ -1,0 +1,1 @@
+import"./css-CgAZn1iw.js";import"./css-fUe7L-W2.js";

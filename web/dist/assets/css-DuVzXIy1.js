@@ -1,0 +1,1 @@
+import"./css-CgAZn1iw.js";import"./css-BN7iuHon.js";
