@@ -1,4 +1,6 @@
 // English catalog. Same keys as zh-CN.ts (checked by the type below and by a test).
+import contracts from './contracts.en'
+import orders from './orders.en'
 import type { MessageSchema } from './zh-CN'
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> }
@@ -1221,6 +1223,8 @@ const en: Shape<MessageSchema> = {
       activity: 'Conversations',
     },
   },
+  contracts,
+  orders,
 }
 
 export default en

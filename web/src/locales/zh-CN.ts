@@ -1,5 +1,7 @@
 // Simplified Chinese catalog (the default). en.ts must have exactly the same keys:
 // src/__tests__/i18n.spec.ts checks it. vue-i18n treats { } @ | as syntax: avoid them in texts.
+import contracts from './contracts.zh-CN'
+import orders from './orders.zh-CN'
 const zhCN = {
   app: {
     name: 'Prelude 售前沟通',
@@ -1218,6 +1220,8 @@ const zhCN = {
       activity: '沟通记录',
     },
   },
+  contracts,
+  orders,
 }
 
 export default zhCN
