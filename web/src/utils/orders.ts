@@ -142,13 +142,13 @@ function cell(v: string | number): string {
  */
 export function importReportCsv(
   res: ImportResult,
-  labels: { summary: [string, string][]; header: string[]; flaggedTitle: string; flagText: (o: Order) => string },
+  labels: { summary: [string, string][]; header: string[]; flaggedTitle: string; flagText: (o: Order) => string; fieldText?: (f: string) => string },
 ): string {
   const lines: string[] = []
   for (const [k, v] of labels.summary) lines.push([cell(k), cell(v)].join(','))
   lines.push('')
   lines.push(labels.header.map(cell).join(','))
-  for (const e of res.errors) lines.push([e.row, e.order_no ?? '', e.field, e.message].map(cell).join(','))
+  for (const e of res.errors) lines.push([e.row, e.order_no ?? '', labels.fieldText ? labels.fieldText(e.field) : e.field, e.message].map(cell).join(','))
   const flagged = res.preview.filter((o) => o.flagged)
   if (flagged.length) {
     lines.push('')
@@ -205,4 +205,11 @@ export function yuan(fen: number): string {
 export function windowLastDay(ends: string): string {
   const t = new Date(ends).getTime()
   return Number.isNaN(t) ? '' : bj(t - 1)
+}
+
+/** An import problem's field in words ("items.0.qty" → the quantity column's name). */
+export function importFieldLabel(field: string, t: Translate, te: (key: string) => boolean): string {
+  const base = field.replace(/^items\.\d+\./, '')
+  const key = `orders.importFields.${base}`
+  return te(key) ? t(key) : field
 }
