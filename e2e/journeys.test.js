@@ -26,6 +26,7 @@ import {
 import { customerJourneys } from './journeys/customers.js'
 import { followupJourneys } from './journeys/followups.js'
 import { webchatJourneys } from './journeys/webchat.js'
+import { contractJourneys } from './journeys/contracts.js'
 
 /** The colleague created in the administration journey. */
 const USER = {
@@ -269,6 +270,8 @@ describe('Prelude in the browser', () => {
 
   // Web chat: the widget on another origin, also before two-step verification.
   webchatJourneys(journey)
+  // Contracts, payments and shop orders: also before two-step verification.
+  contractJourneys(journey)
 
   it('two-factor: enable with a computed code, then sign-in asks for it', async () => {
     await journey(async (page) => {

@@ -36,14 +36,19 @@ var actionRoutes = []actionRoute{
 func (a *API) Routes(rt *httpx.Router) {
 	s := a.Svc
 	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/contracts", Tag: "contracts", Summary: "Contracts in my data scope, newest first, with payment progress",
-		Permission: authz.ContractsRead, Query: []string{"status", "account_id", "owner_id", "q", "limit", "cursor"}, Response: httpx.Page[*Contract]{}},
+		Permission: authz.ContractsRead, Query: []string{"status", "account_id", "owner_id", "signed_from", "signed_to", "overdue", "q", "limit", "cursor"}, Response: httpx.Page[*Contract]{}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			lp, err := httpx.ParseList(r)
 			if err != nil {
 				return err
 			}
 			q := r.URL.Query()
-			items, next, err := s.List(r.Context(), Filter{Status: q.Get("status"), AccountID: q.Get("account_id"), OwnerID: q.Get("owner_id"), Q: lp.Q}, lp)
+			overdue, err := httpx.QueryBool(r, "overdue")
+			if err != nil {
+				return err
+			}
+			items, next, err := s.List(r.Context(), Filter{Status: q.Get("status"), AccountID: q.Get("account_id"), OwnerID: q.Get("owner_id"), Q: lp.Q,
+				SignedFrom: q.Get("signed_from"), SignedTo: q.Get("signed_to"), Overdue: overdue != nil && *overdue}, lp)
 			if err != nil {
 				return err
 			}

@@ -126,39 +126,42 @@ var ReceiptMethods = []string{"bank_transfer", "cash", "cheque", "acceptance_bil
 
 // Contract is a contract with its lines, checklist, plan and attachments.
 type Contract struct {
-	ID                 string          `json:"id"`
-	Number             string          `json:"number"`
-	Title              string          `json:"title"`
-	AccountID          string          `json:"account_id"`
-	AccountName        string          `json:"account_name"`
-	OpportunityID      *string         `json:"opportunity_id"`
-	QuoteID            *string         `json:"quote_id"`
-	SignatoryContactID *string         `json:"signatory_contact_id"`
-	OurEntity          string          `json:"our_entity"`
-	SigningDate        string          `json:"signing_date"`
-	StartDate          string          `json:"start_date"`
-	EndDate            string          `json:"end_date"`
-	DeliveryDeadline   string          `json:"delivery_deadline"`
-	AmountFen          int64           `json:"amount_fen"`
-	Currency           string          `json:"currency"`
-	ReceivedFen        int64           `json:"received_fen"`
-	ProgressPercent    float64         `json:"progress_percent"`
-	Status             string          `json:"status"`
-	TerminateReason    string          `json:"terminate_reason"`
-	PaymentTerms       string          `json:"payment_terms"`
-	DeliveryTerms      string          `json:"delivery_terms"`
-	Notes              string          `json:"notes"`
-	OwnerID            string          `json:"owner_id"`
-	OwnerName          string          `json:"owner_name"`
-	SignedAt           *time.Time      `json:"signed_at"`
-	Lines              []Line          `json:"lines,omitempty"`
-	Checklist          []ChecklistItem `json:"checklist,omitempty"`
-	Instalments        []Instalment    `json:"instalments,omitempty"`
-	Attachments        []Attachment    `json:"attachments,omitempty"`
-	OverdueCount       int             `json:"overdue_instalments"`
-	Version            int64           `json:"version"`
-	CreatedAt          time.Time       `json:"created_at"`
-	UpdatedAt          time.Time       `json:"updated_at"`
+	ID                 string  `json:"id"`
+	Number             string  `json:"number"`
+	Title              string  `json:"title"`
+	AccountID          string  `json:"account_id"`
+	AccountName        string  `json:"account_name"`
+	OpportunityID      *string `json:"opportunity_id"`
+	QuoteID            *string `json:"quote_id"`
+	SignatoryContactID *string `json:"signatory_contact_id"`
+	OurEntity          string  `json:"our_entity"`
+	SigningDate        string  `json:"signing_date"`
+	StartDate          string  `json:"start_date"`
+	EndDate            string  `json:"end_date"`
+	DeliveryDeadline   string  `json:"delivery_deadline"`
+	AmountFen          int64   `json:"amount_fen"`
+	// AmountUpper is the amount in Chinese uppercase (大写金额) as contracts
+	// and invoices write it.
+	AmountUpper     string          `json:"amount_upper"`
+	Currency        string          `json:"currency"`
+	ReceivedFen     int64           `json:"received_fen"`
+	ProgressPercent float64         `json:"progress_percent"`
+	Status          string          `json:"status"`
+	TerminateReason string          `json:"terminate_reason"`
+	PaymentTerms    string          `json:"payment_terms"`
+	DeliveryTerms   string          `json:"delivery_terms"`
+	Notes           string          `json:"notes"`
+	OwnerID         string          `json:"owner_id"`
+	OwnerName       string          `json:"owner_name"`
+	SignedAt        *time.Time      `json:"signed_at"`
+	Lines           []Line          `json:"lines,omitempty"`
+	Checklist       []ChecklistItem `json:"checklist,omitempty"`
+	Instalments     []Instalment    `json:"instalments,omitempty"`
+	Attachments     []Attachment    `json:"attachments,omitempty"`
+	OverdueCount    int             `json:"overdue_instalments"`
+	Version         int64           `json:"version"`
+	CreatedAt       time.Time       `json:"created_at"`
+	UpdatedAt       time.Time       `json:"updated_at"`
 
 	departmentID string
 }

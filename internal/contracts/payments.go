@@ -156,7 +156,7 @@ func (s *Service) RecordReceipt(ctx context.Context, id string, in ReceiptInput)
 		if err := v.Err(); err != nil {
 			return err
 		}
-		plan, err := loadInstalments(ctx, tx, id, s.today(tx.Now()))
+		plan, err := loadInstalments(ctx, tx, id, s.today(tx.Now()), moneyDue(c.Status))
 		if err != nil {
 			return err
 		}

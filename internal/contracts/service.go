@@ -113,7 +113,7 @@ func (s *Service) full(ctx context.Context, q db.Querier, c *Contract) error {
 		return err
 	}
 	var err error
-	if c.Instalments, err = loadInstalments(ctx, q, c.ID, s.today(s.db.Now())); err != nil {
+	if c.Instalments, err = loadInstalments(ctx, q, c.ID, s.today(s.db.Now()), moneyDue(c.Status)); err != nil {
 		return err
 	}
 	for _, it := range c.Instalments {
@@ -388,6 +388,11 @@ type Filter struct {
 	AccountID string
 	OwnerID   string
 	Q         string
+	// SignedFrom and SignedTo bound the signing date (YYYY-MM-DD, inclusive).
+	SignedFrom, SignedTo string
+	// Overdue keeps signed contracts with an unpaid instalment past its due
+	// date (what the sales person must chase, regulation 7: 确保客户资金到位).
+	Overdue bool
 }
 
 // List lists contracts in scope, newest first, with payment progress.
@@ -415,6 +420,21 @@ func (s *Service) List(ctx context.Context, f Filter, lp httpx.ListParams) ([]*C
 		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(f.Q) + "%"
 		add(`(c.number LIKE ? ESCAPE '\' OR c.title LIKE ? ESCAPE '\')`, like, like)
 	}
+	for _, d := range []struct{ name, val, op string }{{"signed_from", f.SignedFrom, ">="}, {"signed_to", f.SignedTo, "<="}} {
+		if d.val == "" {
+			continue
+		}
+		if _, err := time.Parse("2006-01-02", d.val); err != nil {
+			return nil, nil, httpx.BadParam(d.name)
+		}
+		add("c.signing_date <> '' AND c.signing_date "+d.op+" ?", d.val)
+	}
+	today := s.today(s.db.Now())
+	due := []any{StatusSigned, StatusInDelivery, StatusCompleted}
+	if f.Overdue {
+		add(`c.status IN (?, ?, ?) AND EXISTS (SELECT 1 FROM instalments i WHERE i.contract_id = c.id AND i.due_date < ? AND i.paid_fen < i.amount_fen)`,
+			append(slices.Clone(due), today)...)
+	}
 	if lp.Cursor != nil {
 		ms, err := strconv.ParseInt(lp.Cursor.Key, 10, 64)
 		if err != nil {
@@ -422,18 +442,24 @@ func (s *Service) List(ctx context.Context, f Filter, lp httpx.ListParams) ([]*C
 		}
 		add("(c.created_at < ? OR (c.created_at = ? AND c.id < ?))", ms, ms, lp.Cursor.ID)
 	}
-	args = append(args, lp.Limit+1)
-	rows, err := s.db.Query(ctx, "SELECT "+contractCols+contractFrom+" WHERE "+strings.Join(where, " AND ")+" ORDER BY c.created_at DESC, c.id DESC LIMIT ?", args...)
+	// Each row counts its overdue instalments by the same rule as the
+	// contract page (moneyDue), so the list can flag them in red.
+	overdueCol := `, CASE WHEN c.status IN (?, ?, ?) THEN (SELECT COUNT(*) FROM instalments i
+		WHERE i.contract_id = c.id AND i.due_date < ? AND i.paid_fen < i.amount_fen) ELSE 0 END`
+	args = append(append(append(slices.Clone(due), today), args...), lp.Limit+1)
+	rows, err := s.db.Query(ctx, "SELECT "+contractCols+overdueCol+contractFrom+" WHERE "+strings.Join(where, " AND ")+" ORDER BY c.created_at DESC, c.id DESC LIMIT ?", args...)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer rows.Close()
 	out := []*Contract{}
 	for rows.Next() {
-		c, err := scanContract(rows)
+		var overdue int
+		c, err := scanContract(rows, &overdue)
 		if err != nil {
 			return nil, nil, err
 		}
+		c.OverdueCount = overdue
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"prelude/internal/platform/db"
+	"prelude/internal/quotes/money"
 )
 
 const contractCols = `c.id, c.number, c.title, c.account_id, COALESCE(a.name, ''), c.opportunity_id, c.quote_id, c.signatory_contact_id,
@@ -17,14 +18,17 @@ const contractCols = `c.id, c.number, c.title, c.account_id, COALESCE(a.name, ''
 
 const contractFrom = ` FROM contracts c LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN users u ON u.id = c.owner_id`
 
-func scanContract(sc interface{ Scan(...any) error }) (*Contract, error) {
+// scanContract reads contractCols (and any extra columns a query adds after
+// them into extra).
+func scanContract(sc interface{ Scan(...any) error }, extra ...any) (*Contract, error) {
 	var c Contract
 	var signed, created, updated db.Time
 	var opp, quote, signatory sql.NullString
-	err := sc.Scan(&c.ID, &c.Number, &c.Title, &c.AccountID, &c.AccountName, &opp, &quote, &signatory,
+	dest := []any{&c.ID, &c.Number, &c.Title, &c.AccountID, &c.AccountName, &opp, &quote, &signatory,
 		&c.OurEntity, &c.SigningDate, &c.StartDate, &c.EndDate, &c.DeliveryDeadline, &c.AmountFen, &c.Currency, &c.ReceivedFen, &c.Status,
 		&c.TerminateReason, &c.PaymentTerms, &c.DeliveryTerms, &c.Notes, &c.OwnerID, &c.OwnerName, &signed,
-		&c.departmentID, &c.Version, &created, &updated)
+		&c.departmentID, &c.Version, &created, &updated}
+	err := sc.Scan(append(dest, extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -32,6 +36,8 @@ func scanContract(sc interface{ Scan(...any) error }) (*Contract, error) {
 	c.SignedAt = timePtr(signed)
 	c.CreatedAt, c.UpdatedAt = time.Time(created), time.Time(updated)
 	c.ProgressPercent = percentOf(c.ReceivedFen, c.AmountFen)
+	// Upper fails only beyond 万亿 yuan, far above maxAmount.
+	c.AmountUpper, _ = money.Upper(c.AmountFen)
 	return &c, nil
 }
 
@@ -108,7 +114,17 @@ func loadChecklist(ctx context.Context, q db.Querier, c *Contract) error {
 	return rows.Err()
 }
 
-func loadInstalments(ctx context.Context, q db.Querier, contractID, today string) ([]Instalment, error) {
+// moneyDue reports whether a contract's instalments can fall due: only once
+// it is signed (a draft's plan is a proposal; a terminated contract is
+// settled outside the plan). The daily overdue check, the contract page and
+// the list's overdue filter all use this one rule.
+func moneyDue(status string) bool {
+	return status == StatusSigned || status == StatusInDelivery || status == StatusCompleted
+}
+
+// loadInstalments reads a plan; with due set, unpaid instalments past their
+// due date are overdue.
+func loadInstalments(ctx context.Context, q db.Querier, contractID, today string, due bool) ([]Instalment, error) {
 	rows, err := q.Query(ctx, "SELECT id, seq, due_date, amount_fen, paid_fen, note FROM instalments WHERE contract_id = ? ORDER BY seq", contractID)
 	if err != nil {
 		return nil, err
@@ -128,7 +144,7 @@ func loadInstalments(ctx context.Context, q db.Querier, contractID, today string
 		default:
 			it.Status = "open"
 		}
-		it.Overdue = it.Status != "paid" && it.DueDate < today
+		it.Overdue = due && it.Status != "paid" && it.DueDate < today
 		out = append(out, it)
 	}
 	return out, rows.Err()

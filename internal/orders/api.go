@@ -171,6 +171,44 @@ func (a *API) Routes(rt *httpx.Router) {
 			writeOrder(w, 200, o)
 			return nil
 		})
+	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/orders/{id}/delivered", Tag: "orders",
+		Summary:    "Record when the buyer signed for a confirmed order's goods (签收; default now); the seven-day no-reason return window runs from it (If-Match)",
+		Permission: authz.OrdersConfirm, Request: DeliveryInput{}, Response: Order{}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			var in DeliveryInput
+			if err := httpx.Decode(r, &in); err != nil {
+				return err
+			}
+			v, err := httpx.IfMatch(r)
+			if err != nil {
+				return err
+			}
+			o, err := s.RecordDelivery(r.Context(), r.PathValue("id"), v, in)
+			if err != nil {
+				return err
+			}
+			writeOrder(w, 200, o)
+			return nil
+		})
+	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/order-returns", Tag: "orders", Summary: "Return/exchange requests on orders in my data scope, newest first",
+		Permission: authz.OrdersRead, Query: []string{"status", "open", "platform_rule", "q", "limit", "cursor"}, Response: httpx.Page[*Return]{}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			lp, err := httpx.ParseList(r)
+			if err != nil {
+				return err
+			}
+			open, err := httpx.QueryBool(r, "open")
+			if err != nil {
+				return err
+			}
+			q := r.URL.Query()
+			items, next, err := s.ListReturns(r.Context(), ReturnFilter{Status: q.Get("status"), Open: open != nil && *open, PlatformRule: q.Get("platform_rule"), Q: lp.Q}, lp)
+			if err != nil {
+				return err
+			}
+			httpx.WriteJSON(w, 200, httpx.NewPage(items, next, len(items)))
+			return nil
+		})
 	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/orders/{id}/returns", Tag: "orders", Summary: "Return/exchange requests of an order",
 		Permission: authz.OrdersRead, Response: httpx.Page[*Return]{}},
 		func(w http.ResponseWriter, r *http.Request) error {
@@ -181,7 +219,8 @@ func (a *API) Routes(rt *httpx.Router) {
 			httpx.WriteJSON(w, 200, httpx.NewPage(items, nil, len(items)))
 			return nil
 		})
-	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/orders/{id}/returns", Tag: "orders", Summary: "Open a return, exchange or refund request under a platform rule",
+	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/orders/{id}/returns", Tag: "orders",
+		Summary:    "Open a return, exchange or refund request under a platform rule; a no-reason request after the seven-day window is 422 unless a team leader overrides it with a reason",
 		Permission: authz.OrdersReturns, Request: ReturnInput{}, Response: Return{}, Status: 201},
 		func(w http.ResponseWriter, r *http.Request) error {
 			var in ReturnInput

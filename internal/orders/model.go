@@ -68,13 +68,16 @@ type Order struct {
 	ConfirmMessage string          `json:"confirm_message"`
 	ConfirmedBy    string          `json:"confirmed_by"`
 	ConfirmedAt    *time.Time      `json:"confirmed_at"`
-	AccountID      *string         `json:"account_id"`
-	OwnerID        string          `json:"owner_id"`
-	Source         string          `json:"source"`
-	Items          []Item          `json:"items"`
-	Version        int64           `json:"version"`
-	CreatedAt      time.Time       `json:"created_at"`
-	UpdatedAt      time.Time       `json:"updated_at"`
+	// DeliveredAt is when the buyer signed for the goods (签收); the
+	// seven-day no-reason return window runs from it.
+	DeliveredAt *time.Time `json:"delivered_at"`
+	AccountID   *string    `json:"account_id"`
+	OwnerID     string     `json:"owner_id"`
+	Source      string     `json:"source"`
+	Items       []Item     `json:"items"`
+	Version     int64      `json:"version"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
 
 	departmentID string
 }
@@ -94,6 +97,14 @@ type OrderInput struct {
 	BuyerMessage  string     `json:"buyer_message"`
 	AccountID     string     `json:"account_id"`
 	Items         []Item     `json:"items"`
+	// DeliveredAt is the buyer's signing for the goods, when the export
+	// already has it (签收时间).
+	DeliveredAt *time.Time `json:"delivered_at"`
+}
+
+// DeliveryInput records when the buyer signed for the goods (default now).
+type DeliveryInput struct {
+	DeliveredAt *time.Time `json:"delivered_at"`
 }
 
 // ConfirmInput confirms an order: every checklist item ticked, and the
@@ -166,26 +177,49 @@ var returnActions = map[string]struct {
 // ReturnActions lists the return actions for the API.
 var ReturnActions = []string{"approve", "reject", "receive", "refund", "exchange", "close"}
 
+// NoReasonDays is the platform's no-reason return window (七天无理由退货,
+// 《网络购买商品七日无理由退货暂行办法》): seven days counted from the day
+// after the buyer signs for the goods.
+const NoReasonDays = 7
+
+// windowedRules are the platform rules the no-reason window limits; the
+// others are the seller's fault (quality, wrong item, not as described,
+// damaged in transit) and may be claimed after it.
+var windowedRules = []string{"seven_day_no_reason", "other"}
+
 // Return is a return/exchange/refund request.
 type Return struct {
-	ID           string    `json:"id"`
-	OrderID      string    `json:"order_id"`
-	Kind         string    `json:"kind"`
-	Reason       string    `json:"reason"`
-	PlatformRule string    `json:"platform_rule"`
-	Status       string    `json:"status"`
-	Note         string    `json:"note"`
-	Version      int64     `json:"version"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
-}
-
-// ReturnInput opens a request.
-type ReturnInput struct {
+	ID           string `json:"id"`
+	OrderID      string `json:"order_id"`
+	OrderNo      string `json:"order_no"`
+	Buyer        string `json:"buyer"`
 	Kind         string `json:"kind"`
 	Reason       string `json:"reason"`
 	PlatformRule string `json:"platform_rule"`
+	Status       string `json:"status"`
 	Note         string `json:"note"`
+	// WindowEnds is when the no-reason window ends (exclusive) for a
+	// request under a windowed rule on a delivered order; null otherwise.
+	WindowEnds *time.Time `json:"window_ends"`
+	// WindowOverridden: a team leader let the request through after the
+	// window, saying why.
+	WindowOverridden bool      `json:"window_overridden"`
+	OverrideBy       string    `json:"override_by"`
+	OverrideReason   string    `json:"override_reason"`
+	Version          int64     `json:"version"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
+}
+
+// ReturnInput opens a request. OverrideWindow (team leaders, orders.review)
+// accepts a request after the no-reason window, with OverrideReason.
+type ReturnInput struct {
+	Kind           string `json:"kind"`
+	Reason         string `json:"reason"`
+	PlatformRule   string `json:"platform_rule"`
+	Note           string `json:"note"`
+	OverrideWindow bool   `json:"override_window"`
+	OverrideReason string `json:"override_reason"`
 }
 
 // ReturnActionInput carries a note for a return action.

@@ -40,6 +40,9 @@ var headerAliases = map[string][]string{
 	"amount":     {"实付金额", "买家实际支付金额", "实付款", "支付金额", "买家实付", "实收款", "订单金额", "实际支付金额", "amount", "paidamount", "total"},
 	"paid_at":    {"付款时间", "支付时间", "付款日期", "订单付款时间", "paidat", "paytime", "paymenttime"},
 	"message":    {"买家留言", "留言", "买家备注", "订单留言", "buyermessage", "message", "remark"},
+	// When the buyer signed for the goods: the no-reason return window runs
+	// from it.
+	"delivered_at": {"签收时间", "确认收货时间", "收货时间", "买家签收时间", "deliveredat", "signedat", "receivedat"},
 }
 
 // requiredHeaders must be present for a file to be read at all.
@@ -319,6 +322,14 @@ func Parse(data []byte, zone *time.Location) (orders []parsedOrder, problems []p
 				add("paid_at", "orders.bad_time")
 			} else {
 				in.PaidAt = &t
+			}
+		}
+		if s := get("delivered_at"); s != "" {
+			t, ok := parseTime(s, zone)
+			if !ok {
+				add("delivered_at", "orders.bad_time")
+			} else {
+				in.DeliveredAt = &t
 			}
 		}
 		if item.Name != "" {

@@ -161,7 +161,7 @@ func (s *Service) UpdateRules(ctx context.Context, version int64, in Rules) (*Ru
 var phoneChars = regexp.MustCompile(`^[0-9+\-*() ]{5,30}$`)
 
 // prepare normalises and validates one order; problems are added to v.
-func prepare(in *OrderInput, v *errs.Validation) {
+func prepare(in *OrderInput, v *errs.Validation, now time.Time) {
 	in.OrderNo = strings.TrimSpace(in.OrderNo)
 	if in.OrderNo == "" {
 		v.Add("order_no", "field.required")
@@ -184,6 +184,16 @@ func prepare(in *OrderInput, v *errs.Validation) {
 	}
 	if in.AmountFen < 0 || in.AmountFen > 1e13 {
 		v.Add("amount_fen", "orders.bad_amount")
+	}
+	if in.DeliveredAt != nil && !in.DeliveredAt.IsZero() {
+		switch {
+		case in.DeliveredAt.After(now.Add(5 * time.Minute)):
+			v.Add("delivered_at", "orders.future_time")
+		case in.PaidAt != nil && !in.PaidAt.IsZero() && in.DeliveredAt.Before(*in.PaidAt):
+			v.Add("delivered_at", "orders.delivered_before_paid")
+		}
+	} else {
+		in.DeliveredAt = nil
 	}
 	if len(in.Items) > 200 {
 		v.Add("items", "field.too_many", 200)
@@ -334,7 +344,7 @@ func preview(pd *pending, owner, source string, now time.Time) *Order {
 	in := pd.in
 	o := &Order{ID: pd.id, OrderNo: in.OrderNo, Buyer: in.Buyer, Consignee: in.Consignee, Phone: in.Phone, Province: in.Province, City: in.City,
 		District: in.District, AddressDetail: in.AddressDetail, AmountFen: in.AmountFen, PaidAt: in.PaidAt, BuyerMessage: in.BuyerMessage,
-		Status: StatusPending, Flags: pd.flags, Flagged: len(pd.flags) > 0, Checklist: map[string]bool{}, OwnerID: owner, Source: source,
+		Status: StatusPending, Flags: pd.flags, Flagged: len(pd.flags) > 0, Checklist: map[string]bool{}, OwnerID: owner, Source: source, DeliveredAt: in.DeliveredAt,
 		Items: in.Items, Version: 1, CreatedAt: now, UpdatedAt: now}
 	if o.Flags == nil {
 		o.Flags = []Flag{}
@@ -425,7 +435,7 @@ func reviewOf(flags []Flag) string {
 	return ""
 }
 
-const orderInsertCols = "id, order_no, buyer, consignee, phone, province, city, district, address_detail, address_key, amount_fen, paid_at, buyer_message, status, flag_reasons, review_status, account_id, owner_id, department_id, source, created_at, updated_at"
+const orderInsertCols = "id, order_no, buyer, consignee, phone, province, city, district, address_detail, address_key, amount_fen, paid_at, buyer_message, status, flag_reasons, review_status, account_id, owner_id, department_id, source, created_at, updated_at, delivered_at"
 
 // insertBatch inserts orders and their items with one multi-row statement
 // each: the import of 50,000 orders is a few hundred statements, not 100k.
@@ -433,7 +443,7 @@ func insertBatch(ctx context.Context, tx *db.Tx, batch []*pending, owner, dept, 
 	if len(batch) == 0 {
 		return nil
 	}
-	const ncol = 22
+	const ncol = 23
 	row := "(" + db.Placeholders(ncol) + ")"
 	var q strings.Builder
 	q.WriteString("INSERT INTO shop_orders (" + orderInsertCols + ") VALUES ")
@@ -458,7 +468,7 @@ func insertBatch(ctx context.Context, tx *db.Tx, batch []*pending, owner, dept, 
 			flags = jsonString(pd.flags)
 		}
 		args = append(args, pd.id, in.OrderNo, in.Buyer, in.Consignee, in.Phone, in.Province, in.City, in.District, in.AddressDetail, pd.key,
-			in.AmountFen, pd.paid, in.BuyerMessage, StatusPending, flags, reviewOf(pd.flags), account, owner, deptArg, source, db.Ms(now), db.Ms(now))
+			in.AmountFen, pd.paid, in.BuyerMessage, StatusPending, flags, reviewOf(pd.flags), account, owner, deptArg, source, db.Ms(now), db.Ms(now), msPtr(in.DeliveredAt))
 		nitems += len(in.Items)
 	}
 	if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
@@ -503,9 +513,9 @@ func insertBatch(ctx context.Context, tx *db.Tx, batch []*pending, owner, dept, 
 func (s *Service) updateOne(ctx context.Context, tx *db.Tx, pd *pending) error {
 	in := pd.in
 	if _, err := tx.Exec(ctx, `UPDATE shop_orders SET buyer = ?, consignee = ?, phone = ?, province = ?, city = ?, district = ?, address_detail = ?, address_key = ?,
-		amount_fen = ?, paid_at = ?, buyer_message = ?, flag_reasons = ?, review_status = ?, version = version + 1, updated_at = ? WHERE id = ?`,
+		amount_fen = ?, paid_at = ?, buyer_message = ?, flag_reasons = ?, review_status = ?, delivered_at = COALESCE(?, delivered_at), version = version + 1, updated_at = ? WHERE id = ?`,
 		in.Buyer, in.Consignee, in.Phone, in.Province, in.City, in.District, in.AddressDetail, pd.key, in.AmountFen, pd.paid, in.BuyerMessage,
-		jsonString(orEmpty(pd.flags)), reviewOf(pd.flags), db.Ms(tx.Now()), pd.id); err != nil {
+		jsonString(orEmpty(pd.flags)), reviewOf(pd.flags), msPtr(in.DeliveredAt), db.Ms(tx.Now()), pd.id); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, "DELETE FROM shop_order_items WHERE order_id = ?", pd.id); err != nil {
@@ -518,6 +528,14 @@ func (s *Service) updateOne(ctx context.Context, tx *db.Tx, pd *pending) error {
 		}
 	}
 	return nil
+}
+
+// msPtr is an optional time as milliseconds, or NULL.
+func msPtr(t *time.Time) any {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	return db.Ms(*t)
 }
 
 func orEmpty(f []Flag) []Flag {
@@ -562,7 +580,7 @@ func (s *Service) Create(ctx context.Context, in OrderInput) (*Order, error) {
 		return nil, err
 	}
 	var v errs.Validation
-	prepare(&in, &v)
+	prepare(&in, &v, s.db.Now())
 	in.AccountID = strings.TrimSpace(in.AccountID)
 	if in.AccountID != "" && !valid.LooksLikeID(in.AccountID) {
 		v.Add("account_id", "field.not_found")
@@ -658,7 +676,7 @@ func (s *Service) Import(ctx context.Context, data []byte, o ImportOptions) (*Im
 	for i := range parsed {
 		po := &parsed[i]
 		var v errs.Validation
-		prepare(&po.In, &v)
+		prepare(&po.In, &v, s.db.Now())
 		if err := v.Err(); err != nil {
 			var e *errs.Error
 			errors.As(err, &e)

@@ -5,13 +5,18 @@ import {
   ChatDotRound,
   Document,
   DataLine,
+  Finished,
   HomeFilled,
   Key,
   List,
   OfficeBuilding,
+  Operation,
   Postcard,
   Refresh,
+  RefreshLeft,
   Setting,
+  ShoppingCart,
+  Tickets,
   Sunny,
   Timer,
   User,
@@ -29,6 +34,8 @@ export const PAGE_PERMISSIONS: Record<string, string[]> = {
   audit: ['audit.read'],
   jobs: ['jobs.manage'],
   chatSites: ['chat_sites.manage'],
+  contracts: ['contracts.read'],
+  orders: ['orders.read'],
 }
 
 export interface NavItem {
@@ -57,6 +64,19 @@ export const NAV_ITEMS: NavItem[] = [
     ],
   },
   { key: 'customers', label: 'nav.customers', icon: Postcard, path: '/customers', permissions: PAGE_PERMISSIONS.customers },
+  // 合同与回款, then the shop's orders (regulation 5)
+  { key: 'contracts', label: 'contracts.nav.contracts', icon: Tickets, path: '/contracts', permissions: PAGE_PERMISSIONS.contracts },
+  {
+    key: 'orders',
+    label: 'orders.nav.group',
+    icon: ShoppingCart,
+    children: [
+      { key: 'order-queue', label: 'orders.nav.queue', icon: Finished, path: '/order-queue', permissions: ['orders.confirm'] },
+      { key: 'order-list', label: 'orders.nav.list', icon: List, path: '/orders', permissions: PAGE_PERMISSIONS.orders },
+      { key: 'order-returns', label: 'orders.nav.returns', icon: RefreshLeft, path: '/order-returns', permissions: PAGE_PERMISSIONS.orders },
+      { key: 'order-rules', label: 'orders.nav.rules', icon: Operation, path: '/order-rules', permissions: PAGE_PERMISSIONS.orders },
+    ],
+  },
   { key: 'account', label: 'nav.account', icon: Avatar, path: '/account' },
   {
     key: 'admin',

@@ -1,5 +1,7 @@
 // English catalog. Same keys as zh-CN.ts (checked by the type below and by a test).
 import webchat from './webchat.en'
+import contracts from './contracts.en'
+import orders from './orders.en'
 import type { MessageSchema } from './zh-CN'
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> }
@@ -1307,6 +1309,8 @@ const en: Shape<MessageSchema> = {
     },
   },
   webchat,
+  contracts,
+  orders,
 }
 
 export default en

@@ -1,6 +1,8 @@
 // Simplified Chinese catalog (the default). en.ts must have exactly the same keys:
 // src/__tests__/i18n.spec.ts checks it. vue-i18n treats { } @ | as syntax: avoid them in texts.
 import webchat from './webchat.zh-CN'
+import contracts from './contracts.zh-CN'
+import orders from './orders.zh-CN'
 const zhCN = {
   app: {
     name: 'Prelude 售前沟通',
@@ -1304,6 +1306,8 @@ const zhCN = {
     },
   },
   webchat,
+  contracts,
+  orders,
 }
 
 export default zhCN

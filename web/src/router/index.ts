@@ -65,6 +65,56 @@ export const routes: RouteRecordRaw[] = [
         component: () => import('@/views/followups/RevisitView.vue'),
         meta: { title: 'nav.revisits', section: 'nav.followups' },
       },
+      // 合同与回款 (regulations 2 and 7)
+      {
+        path: 'contracts',
+        name: 'contracts',
+        component: () => import('@/views/contracts/ContractsView.vue'),
+        meta: { title: 'contracts.nav.contracts', permissions: PAGE_PERMISSIONS.contracts },
+      },
+      {
+        path: 'contracts/new',
+        name: 'contract-new',
+        component: () => import('@/views/contracts/ContractNewView.vue'),
+        meta: { title: 'contracts.nav.create', section: 'contracts.nav.contracts', permissions: ['contracts.create'] },
+      },
+      {
+        path: 'contracts/:id',
+        name: 'contract-detail',
+        component: () => import('@/views/contracts/ContractDetailView.vue'),
+        meta: { title: 'contracts.nav.detail', section: 'contracts.nav.contracts', permissions: PAGE_PERMISSIONS.contracts },
+      },
+      // 电商订单 (regulation 5)
+      {
+        path: 'order-queue',
+        name: 'order-queue',
+        component: () => import('@/views/orders/OrderQueueView.vue'),
+        meta: { title: 'orders.nav.queue', section: 'orders.nav.group', permissions: ['orders.confirm'] },
+      },
+      {
+        path: 'orders',
+        name: 'orders',
+        component: () => import('@/views/orders/OrdersView.vue'),
+        meta: { title: 'orders.nav.list', section: 'orders.nav.group', permissions: PAGE_PERMISSIONS.orders },
+      },
+      {
+        path: 'orders/:id',
+        name: 'order-detail',
+        component: () => import('@/views/orders/OrderDetailView.vue'),
+        meta: { title: 'orders.nav.detail', section: 'orders.nav.group', permissions: PAGE_PERMISSIONS.orders },
+      },
+      {
+        path: 'order-returns',
+        name: 'order-returns',
+        component: () => import('@/views/orders/ReturnsView.vue'),
+        meta: { title: 'orders.nav.returns', section: 'orders.nav.group', permissions: PAGE_PERMISSIONS.orders },
+      },
+      {
+        path: 'order-rules',
+        name: 'order-rules',
+        component: () => import('@/views/orders/OrderRulesView.vue'),
+        meta: { title: 'orders.nav.rules', section: 'orders.nav.group', permissions: PAGE_PERMISSIONS.orders },
+      },
       { path: 'account', name: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: 'nav.account' } },
       {
         path: 'admin/users',

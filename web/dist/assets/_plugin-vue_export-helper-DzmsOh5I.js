@@ -1,5 +1,0 @@
-import{Dt as e,Hn as t,Rr as n,Rt as r,Vn as i,Yr as a,_r as o,ka as s,wt as c,ya as l}from"./css-CgAZn1iw.js";var u=e=>{let t=n();return o(()=>t?.proxy?.$props?.[e])},d={prefix:Math.floor(Math.random()*1e4),current:0},f=Symbol(`elIdInjection`),p=()=>n()?a(f,d):d,m=n=>{let a=p();!t&&a===d&&r(`IdInjection`,`Looks like you are using server rendering, you must provide a id provider to ensure the hydration process to be succeed
-usage: app.provide(ID_INJECTION_KEY, {
-  prefix: number,
-  current: number,
-})`);let o=e();return i(()=>s(n)||`${o.value}-id-${a.prefix}-${a.current++}`)},h=Symbol(`formContextKey`),g=Symbol(`formItemContextKey`),_=(e,t={})=>{let n=l(void 0),r=t.prop?n:u(`size`),i=t.global?n:c(),d=t.form?{size:void 0}:a(h,void 0),f=t.formItem?{size:void 0}:a(g,void 0);return o(()=>r.value||s(e)||f?.size||d?.size||i.value||``)},v=e=>{let t=u(`disabled`),n=a(h,void 0);return o(()=>t.value??s(e)??n?.disabled??!1)},y=(e,t)=>{let n=e.__vccOpts||e;for(let[e,r]of t)n[e]=r;return n};export{g as a,h as i,v as n,m as o,_ as r,p as s,y as t};

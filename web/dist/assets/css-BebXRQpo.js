@@ -1,1 +1,0 @@
-import"./css-CgAZn1iw.js";import"./css-fUe7L-W2.js";

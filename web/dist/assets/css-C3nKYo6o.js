@@ -1,0 +1,1 @@
+import"./css-DAToUzP0.js";import"./css-6N5h8QBW.js";

@@ -1,0 +1,1 @@
+import"./css-DAToUzP0.js";

@@ -1,1 +1,0 @@
-import"./css-CgAZn1iw.js";

@@ -1,1 +1,0 @@
-import"./css-CgAZn1iw.js";import"./css-BN7iuHon.js";

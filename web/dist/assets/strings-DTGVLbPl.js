@@ -1,1 +1,0 @@
-import{Na as e}from"./css-CgAZn1iw.js";var t=(e=``)=>e.replace(/[|\\{}()[\]^$+*?.]/g,`\\$&`).replace(/-/g,`\\x2d`),n=t=>e(t);export{t as n,n as t};

@@ -1,0 +1,1 @@
+function e(e){return{A:`danger`,B:`warning`,C:`primary`,D:`info`}[e]??`info`}function t(e){return{prospect:`info`,active:`success`,dormant:`warning`,lost:`danger`}[e]??`info`}export{t as n,e as t};

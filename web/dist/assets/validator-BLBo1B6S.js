@@ -1,1 +1,0 @@
-import{tr as e}from"./css-CgAZn1iw.js";var t=t=>[``,...e].includes(t);export{t};
