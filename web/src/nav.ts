@@ -1,6 +1,13 @@
 import type { Component } from 'vue'
 import {
+  AlarmClock,
   Avatar,
+  ChatDotSquare,
+  Checked,
+  Collection,
+  Notebook,
+  Message,
+  Share,
   Calendar,
   Document,
   DataLine,
@@ -27,6 +34,14 @@ export const PAGE_PERMISSIONS: Record<string, string[]> = {
   roles: ['roles.manage'],
   audit: ['audit.read'],
   jobs: ['jobs.manage'],
+  // 咨询工作台 and its settings (internal/platform/authz)
+  inbox: ['inquiries.read'],
+  slaPolicies: ['sla.manage'],
+  workCalendar: ['settings.calendar'],
+  standards: ['standards.read', 'standards.manage'],
+  canned: ['inquiries.read'],
+  mailboxes: ['mailboxes.manage'],
+  assignRules: ['inquiries.assign'],
 }
 
 export interface NavItem {
@@ -54,6 +69,7 @@ export const NAV_ITEMS: NavItem[] = [
       { key: 'revisits', label: 'nav.revisits', icon: Refresh, path: '/revisits' },
     ],
   },
+  { key: 'inbox', label: 'nav.inbox', icon: ChatDotSquare, path: '/inbox', permissions: PAGE_PERMISSIONS.inbox },
   { key: 'customers', label: 'nav.customers', icon: Postcard, path: '/customers', permissions: PAGE_PERMISSIONS.customers },
   { key: 'account', label: 'nav.account', icon: Avatar, path: '/account' },
   {
@@ -72,6 +88,13 @@ export const NAV_ITEMS: NavItem[] = [
       { key: 'roles', label: 'nav.roles', icon: Key, path: '/admin/roles', permissions: PAGE_PERMISSIONS.roles },
       { key: 'audit', label: 'nav.audit', icon: Document, path: '/admin/audit', permissions: PAGE_PERMISSIONS.audit },
       { key: 'jobs', label: 'nav.jobs', icon: Timer, path: '/admin/jobs', permissions: PAGE_PERMISSIONS.jobs },
+      // inbox settings
+      { key: 'sla-policies', label: 'nav.slaPolicies', icon: AlarmClock, path: '/admin/sla-policies', permissions: PAGE_PERMISSIONS.slaPolicies },
+      { key: 'work-calendar', label: 'nav.workCalendar', icon: Notebook, path: '/admin/work-calendar', permissions: PAGE_PERMISSIONS.workCalendar },
+      { key: 'standards', label: 'nav.standards', icon: Checked, path: '/admin/standards', permissions: PAGE_PERMISSIONS.standards },
+      { key: 'canned', label: 'nav.canned', icon: Collection, path: '/admin/canned-answers', permissions: PAGE_PERMISSIONS.canned },
+      { key: 'mailboxes', label: 'nav.mailboxes', icon: Message, path: '/admin/mailboxes', permissions: PAGE_PERMISSIONS.mailboxes },
+      { key: 'assign-rules', label: 'nav.assignRules', icon: Share, path: '/admin/assignment-rules', permissions: PAGE_PERMISSIONS.assignRules },
     ],
   },
 ]

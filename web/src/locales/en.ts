@@ -1,9 +1,11 @@
 // English catalog. Same keys as zh-CN.ts (checked by the type below and by a test).
 import type { MessageSchema } from './zh-CN'
+import inbox from './inbox.en'
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> }
 
 const en: Shape<MessageSchema> = {
+  inbox,
   app: {
     name: 'Prelude Presales',
     shortName: 'Prelude',
@@ -72,6 +74,15 @@ const en: Shape<MessageSchema> = {
     promiseStats: 'Promises kept',
     revisits: 'Revisit plans',
     taskDetail: 'Task',
+    inbox: 'Inquiry inbox',
+    inquiryDetail: 'Inquiry',
+    inboxAdmin: 'Inbox settings',
+    slaPolicies: 'Response targets',
+    workCalendar: 'Work calendar',
+    standards: 'Communication standards',
+    canned: 'Canned answers',
+    mailboxes: 'Mailboxes',
+    assignRules: 'Assignment rules',
   },
   header: {
     collapse: 'Collapse menu',

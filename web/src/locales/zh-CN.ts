@@ -1,6 +1,9 @@
 // Simplified Chinese catalog (the default). en.ts must have exactly the same keys:
 // src/__tests__/i18n.spec.ts checks it. vue-i18n treats { } @ | as syntax: avoid them in texts.
+import inbox from './inbox.zh-CN'
+
 const zhCN = {
+  inbox,
   app: {
     name: 'Prelude 售前沟通',
     shortName: 'Prelude',
@@ -69,6 +72,15 @@ const zhCN = {
     promiseStats: '承诺兑现',
     revisits: '回访计划',
     taskDetail: '跟进任务',
+    inbox: '咨询工作台',
+    inquiryDetail: '咨询详情',
+    inboxAdmin: '咨询设置',
+    slaPolicies: '响应时限',
+    workCalendar: '工作日历',
+    standards: '沟通规范',
+    canned: '常用语',
+    mailboxes: '邮箱',
+    assignRules: '分配规则',
   },
   header: {
     collapse: '收起菜单',
