@@ -25,6 +25,7 @@ import {
 } from './lib/prelude.js'
 import { customerJourneys } from './journeys/customers.js'
 import { followupJourneys } from './journeys/followups.js'
+import { inboxJourneys } from './journeys/inbox.js'
 
 /** The colleague created in the administration journey. */
 const USER = {
@@ -265,6 +266,9 @@ describe('Prelude in the browser', () => {
 
   // Follow-ups and promises: also before two-step verification.
   followupJourneys(journey)
+
+  // The inquiry inbox with real mail servers (tools/mailpeer): also before two-step verification.
+  inboxJourneys(journey)
 
   it('two-factor: enable with a computed code, then sign-in asks for it', async () => {
     await journey(async (page) => {

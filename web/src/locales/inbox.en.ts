@@ -72,6 +72,7 @@ const inbox = {
     resolution: 'Resolution',
   },
   duration: {
+    wdh: '{d} workdays {h}h',
     dh: '{d}d {h}h',
     hm: '{h}h {m}m',
     m: '{m} min',
@@ -174,6 +175,7 @@ const inbox = {
     newMessages: 'New messages',
   },
   message: {
+    enteredBy: 'entered by {name}',
     customer: 'Customer',
     internalNote: 'Internal note',
     call: 'Call',

@@ -73,6 +73,7 @@ const inbox = {
     resolution: '解决',
   },
   duration: {
+    wdh: '{d} 个工作日 {h} 小时',
     dh: '{d} 天 {h} 小时',
     hm: '{h} 小时 {m} 分',
     m: '{m} 分钟',
@@ -175,6 +176,7 @@ const inbox = {
     newMessages: '有新消息',
   },
   message: {
+    enteredBy: '由 {name} 录入',
     customer: '客户',
     internalNote: '内部备注',
     call: '通话记录',

@@ -179,11 +179,24 @@ export function durationParts(seconds: number): DurationParts {
 
 type Translate = (key: string, named: Record<string, unknown>) => string
 
+/** Business seconds in one working day of the calendar (7.5 h for 09:00–12:00, 13:30–18:00). */
+export function workdaySeconds(cal: BusinessCalendar = OFFICE_CALENDAR): number {
+  return cal.hours.reduce((n, h) => n + Math.max(0, minutesOf(h.end) - minutesOf(h.start)) * 60, 0)
+}
+
 /**
  * A compact duration: "1d 4h", "2h 05m", "12 min", "45 s" (in
  * the UI language through t). Two units at most: an agent reads it at a glance.
+ * Business time (SLA clocks) passes workday: days are then working days of
+ * that length ("3 workdays 2h"), not 24-hour days.
  */
-export function formatDuration(seconds: number, t: Translate): string {
+export function formatDuration(seconds: number, t: Translate, workday = 0): string {
+  if (workday > 0 && Math.abs(seconds) >= workday) {
+    const n = Math.abs(Math.trunc(seconds))
+    const d = Math.floor(n / workday)
+    const h = Math.floor((n - d * workday) / 3600)
+    return t('inbox.duration.wdh', { d, h })
+  }
   const { d, h, m, s } = durationParts(seconds)
   if (d > 0) return t('inbox.duration.dh', { d, h })
   if (h > 0) return t('inbox.duration.hm', { h, m: pad(m) })
@@ -191,16 +204,16 @@ export function formatDuration(seconds: number, t: Translate): string {
   return t('inbox.duration.s', { s })
 }
 
-/** The countdown text: "剩 2 小时 05 分" / "超时 12 分钟" / "已暂停". */
-export function slaText(level: SlaLevel, left: number | null, t: Translate): string {
+/** The countdown text ("2h 05m left", "12 min overdue", "paused"), in working days when long. */
+export function slaText(level: SlaLevel, left: number | null, t: Translate, workday = 0): string {
   switch (level) {
     case 'paused':
       return t('inbox.sla.paused', {})
     case 'breached':
-      return t('inbox.sla.overdue', { d: formatDuration(left ?? 0, t) })
+      return t('inbox.sla.overdue', { d: formatDuration(left ?? 0, t, workday) })
     case 'ok':
     case 'warning':
-      return t('inbox.sla.left', { d: formatDuration(left ?? 0, t) })
+      return t('inbox.sla.left', { d: formatDuration(left ?? 0, t, workday) })
     case 'met':
       return t('inbox.sla.met', {})
     default:
