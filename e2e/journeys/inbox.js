@@ -12,7 +12,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { it } from 'node:test'
 import { request as pwRequest } from 'playwright-core'
-import { BASE_URL, poll, seeText, shot, signIn } from '../lib/prelude.js'
+import { BASE_URL, pickOption, poll, seeText, shot, signIn } from '../lib/prelude.js'
 
 const PEER = process.env.MAILPEER ? JSON.parse(process.env.MAILPEER) : null
 
@@ -422,12 +422,15 @@ export function inboxJourneys(journey) {
       await page.getByTestId('rules-page').waitFor()
       await page.getByTestId('rules-add').click()
       const dialog = page.locator('.el-dialog').filter({ has: page.getByTestId('rules-name') })
-      await field(page, 'rules-name').fill('在线咨询轮流分配')
+      // limited to visits, so it routes nothing the other journeys create
+      await field(page, 'rules-name').fill('来访咨询轮流分配')
+      await page.getByTestId('rules-channel').click()
+      await pickOption(page, '来访')
       await page.getByTestId('rules-department').first().click()
       await page.locator('.el-popper:visible .el-tree-node__content').filter({ hasText: '总部' }).first().click()
       await page.getByTestId('rules-save').click()
       await dialog.waitFor({ state: 'hidden' })
-      await seeText(page.getByTestId('rules-table'), '在线咨询轮流分配')
+      await seeText(page.getByTestId('rules-table'), '来访咨询轮流分配')
       await seeText(page.getByTestId('rules-table'), '团队内轮流分配')
       await shot(page, 'inbox-admin-rules')
     })
