@@ -27,6 +27,7 @@ import { customerJourneys } from './journeys/customers.js'
 import { followupJourneys } from './journeys/followups.js'
 import { webchatJourneys } from './journeys/webchat.js'
 import { contractJourneys } from './journeys/contracts.js'
+import { inboxJourneys } from './journeys/inbox.js'
 
 /** The colleague created in the administration journey. */
 const USER = {
@@ -272,6 +273,8 @@ describe('Prelude in the browser', () => {
   webchatJourneys(journey)
   // Contracts, payments and shop orders: also before two-step verification.
   contractJourneys(journey)
+  // The inquiry inbox with real mail servers (tools/mailpeer): also before two-step verification.
+  inboxJourneys(journey)
 
   it('two-factor: enable with a computed code, then sign-in asks for it', async () => {
     await journey(async (page) => {

@@ -11,7 +11,9 @@ root=$PWD
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/prelude-e2e.XXXXXX")
 server_pid=""
+peer_pid=""
 cleanup() {
+  [ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null || true
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill "$server_pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
@@ -32,6 +34,19 @@ server_log() {
 
 log "building prelude"
 go build -o "$tmp/prelude" ./cmd/prelude
+
+# The inbox journey's mail world: a local IMAP and SMTP server plus a control
+# endpoint (tools/mailpeer); its addresses reach the journeys as MAILPEER (JSON).
+go build -o "$tmp/mailpeer" ./tools/mailpeer
+"$tmp/mailpeer" >"$tmp/mailpeer.out" 2>"$tmp/mailpeer.log" &
+peer_pid=$!
+mailpeer=""
+for _ in $(seq 1 50); do
+  mailpeer=$(head -n 1 "$tmp/mailpeer.out" 2>/dev/null || true)
+  [ -n "$mailpeer" ] && break
+  sleep 0.1
+done
+[ -n "$mailpeer" ] || { echo "mailpeer did not start"; cat "$tmp/mailpeer.log"; exit 1; }
 
 # A free port: bind port 0 and let the kernel choose.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' 2>/dev/null ||
@@ -69,7 +84,7 @@ status=0
 (
   cd "$root/e2e"
   npm ci --no-audit --no-fund --loglevel=error
-  PRELUDE_URL="$url" PRELUDE_SETUP_URL="$setup_url" node --test
+  PRELUDE_URL="$url" PRELUDE_SETUP_URL="$setup_url" MAILPEER="$mailpeer" node --test "$@"
 ) || status=$?
 
 if [ "$status" -ne 0 ]; then

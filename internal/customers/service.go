@@ -345,6 +345,17 @@ func (s *Service) CreateAccount(ctx context.Context, in AccountInput) (*Account,
 	return s.GetAccount(ctx, id)
 }
 
+// CreateAccountTx creates an account in the caller's transaction, for a
+// capability that creates it together with its own record (an inquiry from
+// a new customer, regulation 4: 建立客户档案), so a failure of that record
+// leaves no orphan account. It returns the new account's id.
+func (s *Service) CreateAccountTx(ctx context.Context, tx *db.Tx, in AccountInput) (string, error) {
+	if err := authz.From(ctx).Require(authz.CustomersCreate); err != nil {
+		return "", err
+	}
+	return s.createAccountTx(ctx, tx, in, "account.create")
+}
+
 // prepareAccount applies defaults and validates a new account and its
 // contacts without writing anything; v collects every problem. Imports use
 // it for their dry run.

@@ -1,7 +1,10 @@
 package inquiries
 
 import (
+	"io"
+	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -47,7 +50,7 @@ func action[T any](s *Service, fn func(r *http.Request, id string, version int64
 func (a *API) Routes(rt *httpx.Router) {
 	s := a.Svc
 	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/inquiries", Tag: "inquiries", Summary: "Inbox: a view of inquiries in my data scope with SLA time left",
-		Query: []string{"view", "status", "channel", "priority", "account_id", "assignee_id", "unread", "within_min", "limit", "cursor"}, Response: httpx.Page[*Inquiry]{}},
+		Query: []string{"view", "status", "channel", "priority", "account_id", "assignee_id", "unread", "within_min", "q", "limit", "cursor"}, Response: httpx.Page[*Inquiry]{}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			lp, err := httpx.ParseList(r)
 			if err != nil {
@@ -55,7 +58,7 @@ func (a *API) Routes(rt *httpx.Router) {
 			}
 			q := r.URL.Query()
 			f := ListFilter{View: q.Get("view"), Status: q.Get("status"), Channel: q.Get("channel"), Priority: q.Get("priority"),
-				AccountID: q.Get("account_id"), AssigneeID: q.Get("assignee_id")}
+				AccountID: q.Get("account_id"), AssigneeID: q.Get("assignee_id"), Q: lp.Q}
 			unread, err := httpx.QueryBool(r, "unread")
 			if err != nil {
 				return err
@@ -162,6 +165,31 @@ func (a *API) Routes(rt *httpx.Router) {
 			}
 			httpx.WriteJSON(w, 201, m)
 			return nil
+		})
+	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/inquiries/{id}/attachments/{attachment_id}", Tag: "inquiries", Summary: "Download an attachment of the inquiry's messages"},
+		func(w http.ResponseWriter, r *http.Request) error {
+			rc, a, err := s.OpenAttachment(r.Context(), r.PathValue("id"), r.PathValue("attachment_id"))
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			h := w.Header()
+			// Always a download, never rendered by the browser: a mailed
+			// HTML or SVG file must not run in Prelude's origin.
+			ctype := a.ContentType
+			if _, _, err := mime.ParseMediaType(ctype); err != nil || ctype == "" {
+				ctype = "application/octet-stream"
+			}
+			h.Set("Content-Type", ctype)
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Content-Security-Policy", "sandbox")
+			h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(firstNonEmpty(a.Filename, "attachment")))
+			h.Set("Cache-Control", "private, no-store")
+			if a.Size > 0 {
+				h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
+			}
+			_, err = io.Copy(w, rc)
+			return err
 		})
 	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/inquiries/{id}/breaches", Tag: "inquiries", Summary: "Missed response targets of an inquiry", Response: httpx.Page[Breach]{}},
 		func(w http.ResponseWriter, r *http.Request) error {

@@ -97,6 +97,9 @@ func (s *Service) LogCall(ctx context.Context, in CallInput) (*CallResult, error
 		subject := firstNonEmpty(in.Subject, subjectFrom(in.Summary))
 		var id, mid string
 		err = s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+			if err := s.createAccount(ctx, tx, &m); err != nil {
+				return err
+			}
 			var err error
 			id, mid, err = s.createTx(ctx, tx, newInquiry{subject: subject, channel: "phone", priority: "normal", match: m, customer: cust,
 				body: in.Summary, assigneeID: p.UserID, received: tx.Now(), authorName: in.Name, createdBy: p.UserID,
@@ -260,11 +263,16 @@ func (s *Service) ScheduleMeeting(ctx context.Context, inquiryID string, in Meet
 		mt := Meeting{UID: id + "@prelude", Title: in.Title, StartsAt: in.StartsAt.UTC(), EndsAt: in.EndsAt.UTC(), Place: in.Place, Agenda: in.Agenda,
 			Attendees: in.Attendees, Organizer: Attendee{Name: p.DisplayName, Email: email}}
 		if in.Send && s.cfg.SendMail != nil {
-			for _, a := range in.Attendees {
-				if _, err := s.cfg.SendMail(ctx, tx, OutgoingMail{MailboxID: r.MailboxID, To: []MailAddress{{Name: a.Name, Email: a.Email}},
-					Subject: in.Title, Text: meetingText(mt, s.cfg.Zone)}); err != nil {
-					return err
-				}
+			// One invitation to all attendees, the .ics attached as
+			// text/calendar; method=REQUEST so mail clients offer to
+			// accept it into the calendar (RFC 6047).
+			to := make([]MailAddress, len(in.Attendees))
+			for i, a := range in.Attendees {
+				to[i] = MailAddress(a)
+			}
+			if _, err := s.cfg.SendMail(ctx, tx, OutgoingMail{MailboxID: r.MailboxID, To: to, Subject: in.Title, Text: meetingText(mt, s.cfg.Zone),
+				Files: []MailFile{{Filename: inviteFilename(in.Title), ContentType: "text/calendar; method=REQUEST", Data: []byte(InviteICS(mt, tx.Now()))}}}); err != nil {
+				return err
 			}
 			mt.Sent = true
 		}
@@ -313,6 +321,25 @@ func (s *Service) MeetingInvite(ctx context.Context, inquiryID, messageID string
 		return "", err
 	}
 	return InviteICS(mt, s.db.Now()), nil
+}
+
+// inviteFilename is the invitation's file name: the meeting's title
+// without characters file systems or mail headers refuse, at most 60
+// characters, and .ics.
+func inviteFilename(title string) string {
+	name := strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(`/\:*?"<>|`, r) {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(title))
+	if r := []rune(name); len(r) > 60 {
+		name = string(r[:60])
+	}
+	if strings.TrimSpace(name) == "" {
+		name = "invite"
+	}
+	return name + ".ics"
 }
 
 func meetingText(m Meeting, loc *time.Location) string {

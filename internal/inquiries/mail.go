@@ -32,13 +32,21 @@ type IncomingMail struct {
 	Date                            time.Time
 }
 
-// OutgoingMail is a reply to send.
+// OutgoingMail is a reply to send. An empty MailboxID sends from the
+// default mailbox.
 type OutgoingMail struct {
 	MailboxID           string
 	To, Cc              []MailAddress
 	Subject, Text, HTML string
 	InReplyTo           string
 	References          []string
+	Files               []MailFile
+}
+
+// MailFile is a file attached to an outgoing mail.
+type MailFile struct {
+	Filename, ContentType string
+	Data                  []byte
 }
 
 // MailSender sends a mail inside tx (the mail service queues it and sends

@@ -100,6 +100,9 @@ type SLAView struct {
 	// nil when no target is running.
 	SecondsLeft *int64 `json:"seconds_left"`
 	Paused      bool   `json:"paused"`
+	// WarnBeforeSeconds is the policy's warning window: the inbox shows a
+	// target amber when less business time than this is left.
+	WarnBeforeSeconds int64 `json:"warn_before_seconds"`
 	// PausedSeconds is the business time spent waiting on the customer.
 	PausedSeconds int64 `json:"paused_seconds"`
 	Breached      bool  `json:"breached"`

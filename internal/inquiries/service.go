@@ -50,6 +50,8 @@ type Config struct {
 	Zone *time.Location
 	// MaxBody bounds a message's text in characters (default 20,000).
 	MaxBody int
+	// OpenAttachment reads attachments of received mail.
+	OpenAttachment AttachmentOpener
 }
 
 // NewService wires inquiries into customers (merges move inquiries along),
@@ -184,9 +186,33 @@ func (s *Service) Reveal(ctx context.Context, id string) (*Revealed, error) {
 	return &out, nil
 }
 
-// customerMatch is the account and contact an inquiry belongs to.
+// customerMatch is the account and contact an inquiry belongs to, or the
+// account to create for it (create) in the inquiry's own transaction.
 type customerMatch struct {
 	accountID, contactID *string
+	create               *customers.AccountInput
+}
+
+// createAccount creates the pending account of m in tx (the inquiry's
+// transaction: if the inquiry fails, no orphan account is left) and links
+// its contact.
+func (s *Service) createAccount(ctx context.Context, tx *db.Tx, m *customerMatch) error {
+	if m.create == nil {
+		return nil
+	}
+	id, err := s.customers.CreateAccountTx(ctx, tx, *m.create)
+	if err != nil {
+		return err
+	}
+	m.accountID, m.create = &id, nil
+	var con string
+	err = tx.QueryRow(ctx, "SELECT contact_id FROM account_contacts WHERE account_id = ? ORDER BY contact_id LIMIT 1", id).Scan(&con)
+	if err == nil {
+		m.contactID = &con
+	} else if !isNotFound(err) {
+		return err
+	}
+	return nil
 }
 
 // matchCustomer finds the account of a customer by contact email or mobile
@@ -222,9 +248,9 @@ func matchCustomer(ctx context.Context, q db.Querier, email, mobile string) (cus
 }
 
 // resolveCustomer validates the customer part of a new inquiry and returns
-// what to link. Creating an account on the spot goes through the customer
-// service (its own transaction, with its duplicate checks), before the
-// inquiry's transaction.
+// what to link. An account to create on the spot is only prepared here; the
+// caller creates it in the inquiry's transaction (createAccount), through
+// the customer service with its validation and duplicate checks.
 func (s *Service) resolveCustomer(ctx context.Context, c *CustomerInput, v *errs.Validation) (customerMatch, error) {
 	c.Name = valid.Text(v, "customer.name", c.Name, false, 64)
 	c.Email = valid.Email(v, "customer.email", c.Email, false)
@@ -264,6 +290,9 @@ func (s *Service) resolveCustomer(ctx context.Context, c *CustomerInput, v *errs
 	if err != nil || m.accountID != nil || !c.CreateAccount {
 		return m, err
 	}
+	if err := authz.From(ctx).Require(authz.CustomersCreate); err != nil {
+		return m, err
+	}
 	name, kind := c.Company, "company"
 	if name == "" {
 		name, kind = c.Name, "individual"
@@ -273,16 +302,8 @@ func (s *Service) resolveCustomer(ctx context.Context, c *CustomerInput, v *errs
 		return m, nil
 	}
 	contact := customers.ContactInput{Name: firstNonEmpty(c.Name, name), Email: c.Email, Mobile: c.Mobile, IsPrimary: true}
-	acc, err := s.customers.CreateAccount(ctx, customers.AccountInput{Name: name, Kind: kind, Source: "inquiry", Contacts: []customers.ContactInput{contact}})
-	if err != nil {
-		return m, err
-	}
-	m.accountID = &acc.ID
-	m2, err := matchCustomer(ctx, s.db, c.Email, c.Mobile)
-	if err == nil && m2.accountID != nil && *m2.accountID == acc.ID {
-		m.contactID = m2.contactID
-	}
-	return m, err
+	m.create = &customers.AccountInput{Name: name, Kind: kind, Source: "inquiry", Contacts: []customers.ContactInput{contact}}
+	return m, nil
 }
 
 func firstNonEmpty(ss ...string) string {
@@ -349,6 +370,9 @@ func (s *Service) Create(ctx context.Context, in InquiryInput) (*Inquiry, error)
 	}
 	var id string
 	err = s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		if err := s.createAccount(ctx, tx, &m); err != nil {
+			return err
+		}
 		var err error
 		id, _, err = s.createTx(ctx, tx, newInquiry{
 			subject: in.Subject, channel: in.Channel, priority: in.Priority, match: m, customer: in.Customer,
@@ -538,6 +562,9 @@ type ListFilter struct {
 	AccountID  string
 	AssigneeID string
 	Unread     bool
+	// Q finds inquiries by subject, customer, account or the text of
+	// their messages (through the search index).
+	Q string
 	// Within is how soon "breaching" looks ahead (default 2 h).
 	Within time.Duration
 }
@@ -577,6 +604,13 @@ func (s *Service) List(ctx context.Context, f ListFilter, lp httpx.ListParams) (
 	}
 	if f.Unread {
 		add("i.last_inbound_at > COALESCE(r.read_at, 0)")
+	}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		cond, qargs, err := s.searchCond(ctx, q)
+		if err != nil {
+			return nil, nil, err
+		}
+		add(cond, qargs...)
 	}
 	order := " ORDER BY i.last_message_at DESC, i.id DESC"
 	if byDue {
@@ -620,6 +654,32 @@ func (s *Service) List(ctx context.Context, f ListFilter, lp httpx.ListParams) (
 		out[i] = r.Inquiry
 	}
 	return out, next, nil
+}
+
+// searchCond is the inbox search: the subject, the customer's name, the
+// account's and contact's names (substring, any case), or a message text
+// the search index finds (two-character Chinese words included). The index
+// is asked for a bounded number of recent messages; the view's scope still
+// applies to every inquiry they lead to.
+func (s *Service) searchCond(ctx context.Context, q string) (string, []any, error) {
+	if r := []rune(q); len(r) > 100 {
+		q = string(r[:100])
+	}
+	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(q)) + "%"
+	cond := `(LOWER(i.subject) LIKE ? ESCAPE '\' OR LOWER(i.customer_name) LIKE ? ESCAPE '\' OR LOWER(COALESCE(a.name, '')) LIKE ? ESCAPE '\'
+		OR LOWER(COALESCE(c.name, '')) LIKE ? ESCAPE '\'`
+	args := []any{like, like, like, like}
+	hits, _, err := s.search.Search(ctx, search.Query{Text: q, Types: []string{docMessage}, Limit: search.MaxLimit})
+	if err != nil {
+		return "", nil, err
+	}
+	if len(hits) > 0 {
+		cond += " OR i.id IN (SELECT m.inquiry_id FROM inquiry_messages m WHERE m.id IN (" + db.Placeholders(len(hits)) + "))"
+		for _, h := range hits {
+			args = append(args, h.ID)
+		}
+	}
+	return cond + ")", args, nil
 }
 
 // viewWhere is the condition of an inbox view (scope included).

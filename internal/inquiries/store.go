@@ -80,6 +80,7 @@ func (r *row) fill(cal Calendar, now time.Time) {
 	v.NextResponseDue, v.ResolutionDue, v.ResolvedAt = timeVal(st.NextDue), timeVal(st.ResolutionDue), timeVal(st.ResolvedAt)
 	v.DueAt, v.DueKind, v.Paused = timeVal(st.DueAt), st.DueKind, !st.PausedAt.IsZero()
 	v.PausedSeconds = st.PausedMs / 1000
+	v.WarnBeforeSeconds = int64(st.WarnBefore / time.Second)
 	if cal != nil {
 		if left, ok := st.left(cal, now); ok {
 			secs := int64(left / time.Second)

@@ -64,7 +64,9 @@ type Sink interface {
 	DeliverMail(ctx context.Context, tx *db.Tx, m Incoming) error
 }
 
-// Outgoing is a mail to send from a mailbox.
+// Outgoing is a mail to send from a mailbox. An empty MailboxID sends from
+// the default mailbox (the oldest enabled one), for mail that does not
+// answer a received one (a meeting invitation on a phone inquiry).
 type Outgoing struct {
 	MailboxID  string
 	To, Cc     []Address
@@ -72,7 +74,24 @@ type Outgoing struct {
 	Text, HTML string
 	InReplyTo  string
 	References []string
+	// Files are attached after the body (multipart/mixed), e.g. a meeting
+	// invitation as text/calendar; METHOD=REQUEST.
+	Files []File
 }
+
+// File is an attachment of an outgoing mail.
+type File struct {
+	Filename    string
+	ContentType string // with parameters, e.g. "text/calendar; method=REQUEST"
+	Data        []byte
+}
+
+// Limits of outgoing attachments: invitations and small documents, not a
+// file transfer service (most providers refuse mails over 20–50 MB).
+const (
+	maxOutgoingFiles     = 10
+	maxOutgoingFileBytes = 10 << 20
+)
 
 // TLS modes for IMAP and SMTP connections.
 const (

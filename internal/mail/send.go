@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,10 +35,29 @@ type sendPayload struct {
 	OutgoingID string `json:"outgoing_id"`
 }
 
+// outgoingFiles loads the attachments of a queued mail in their order.
+func outgoingFiles(ctx context.Context, q db.Querier, outgoingID string) ([]File, error) {
+	rows, err := q.Query(ctx, "SELECT filename, content_type, content FROM mail_outgoing_files WHERE outgoing_id = ? ORDER BY position", outgoingID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []File
+	for rows.Next() {
+		var f File
+		if err := rows.Scan(&f.Filename, &f.ContentType, &f.Data); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
 // compose renders an outgoing mail as RFC 5322: From with the mailbox's
 // display name, the assigned Message-ID, Date, threading headers, and a
 // multipart/alternative text+HTML body in UTF-8 (quoted-printable), with
-// encoded-word subjects so Chinese survives every relay.
+// encoded-word subjects so Chinese survives every relay. Files make it
+// multipart/mixed: the body first, then each file as an attachment.
 func compose(from Address, messageID string, date time.Time, m Outgoing) ([]byte, error) {
 	var h gomail.Header
 	h.SetDate(date)
@@ -74,6 +95,31 @@ func compose(from Address, messageID string, date time.Time, m Outgoing) ([]byte
 		}
 		return w.Close()
 	}
+	if len(m.Files) > 0 {
+		w, err := gomail.CreateWriter(&buf, h)
+		if err != nil {
+			return nil, err
+		}
+		if err := writeBody(w, m, part, write); err != nil {
+			return nil, err
+		}
+		for _, f := range m.Files {
+			fw, err := w.CreateAttachment(attachmentHeader(f))
+			if err != nil {
+				return nil, err
+			}
+			if _, err := fw.Write(f.Data); err != nil {
+				return nil, err
+			}
+			if err := fw.Close(); err != nil {
+				return nil, err
+			}
+		}
+		if err := w.Close(); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	}
 	if m.Text != "" && m.HTML != "" {
 		w, err := gomail.CreateInlineWriter(&buf, h)
 		if err != nil {
@@ -107,6 +153,114 @@ func compose(from Address, messageID string, date time.Time, m Outgoing) ([]byte
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// writeBody writes the text (and HTML) body as the first part of a
+// multipart/mixed mail.
+func writeBody(w *gomail.Writer, m Outgoing, part func(string) message.Header, write func(io.WriteCloser, string) error) error {
+	if m.Text != "" && m.HTML != "" {
+		iw, err := w.CreateInline()
+		if err != nil {
+			return err
+		}
+		for _, p := range []struct{ ctype, body string }{{"text/plain", m.Text}, {"text/html", m.HTML}} {
+			pw, err := iw.CreatePart(gomail.InlineHeader{Header: part(p.ctype)})
+			if err != nil {
+				return err
+			}
+			if err := write(pw, p.body); err != nil {
+				return err
+			}
+		}
+		return iw.Close()
+	}
+	ctype, body := "text/plain", m.Text
+	if m.Text == "" {
+		ctype, body = "text/html", m.HTML
+	}
+	pw, err := w.CreateSingleInline(gomail.InlineHeader{Header: part(ctype)})
+	if err != nil {
+		return err
+	}
+	return write(pw, body)
+}
+
+// attachmentHeader names a file so every mail client shows its Chinese
+// name: RFC 2231 (filename* in percent-encoded UTF-8, what the standard says and what
+// Thunderbird, Apple Mail and Gmail read) and, for older Outlook and
+// Foxmail versions, an RFC 2047 encoded word in the quoted filename and in
+// the Content-Type's name parameter. Pure-ASCII names stay plain.
+func attachmentHeader(f File) gomail.AttachmentHeader {
+	var h message.Header
+	ctype, params, err := mime.ParseMediaType(f.ContentType)
+	if err != nil {
+		ctype, params = "application/octet-stream", nil
+	}
+	plain := isPlainName(f.Filename)
+	legacy := f.Filename
+	if !plain {
+		legacy = mime.BEncoding.Encode("utf-8", f.Filename)
+	}
+	var ct strings.Builder
+	ct.WriteString(ctype)
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		if k != "name" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		ct.WriteString("; " + k + "=" + paramValue(params[k]))
+	}
+	if _, ok := params["charset"]; !ok && strings.HasPrefix(ctype, "text/") {
+		ct.WriteString("; charset=utf-8")
+	}
+	ct.WriteString(`; name="` + legacy + `"`)
+	h.Set("Content-Type", ct.String())
+	disp := `attachment; filename="` + legacy + `"`
+	if !plain {
+		disp += "; filename*=utf-8''" + rfc2231Escape(f.Filename)
+	}
+	h.Set("Content-Disposition", disp)
+	h.Set("Content-Transfer-Encoding", "base64")
+	return gomail.AttachmentHeader{Header: h}
+}
+
+// isPlainName: printable ASCII without quotes or backslashes, safe inside a
+// quoted parameter as is.
+func isPlainName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// paramValue quotes a parameter value unless it is a token.
+func paramValue(v string) string {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c <= 0x20 || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?=`, c) >= 0 {
+			return strconv.Quote(v)
+		}
+	}
+	return v
+}
+
+// rfc2231Escape percent-encodes everything but RFC 2231 attribute-chars.
+func rfc2231Escape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
 }
 
 func crlf(s string) string {
@@ -153,6 +307,9 @@ func (s *Service) send(ctx context.Context, j *jobs.Job) error {
 		return s.finishSend(ctx, p.OutgoingID, StatusFailed, "stored recipients unreadable")
 	}
 	m := Outgoing{MailboxID: mailboxID, To: r.To, Cc: r.Cc, Subject: subject, Text: text, HTML: html, InReplyTo: inReplyTo, References: strings.Fields(refs)}
+	if m.Files, err = outgoingFiles(ctx, s.db, p.OutgoingID); err != nil {
+		return err
+	}
 	raw, err := compose(Address{Name: mb.DisplayName, Email: mb.Address}, messageID, time.UnixMilli(created), m)
 	if err != nil {
 		return s.finishSend(ctx, p.OutgoingID, StatusFailed, "compose: "+err.Error())

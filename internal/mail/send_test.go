@@ -166,3 +166,56 @@ func TestSendValidates(t *testing.T) {
 		}
 	})
 }
+
+// A meeting invitation goes out as a real attachment: multipart/mixed with
+// the text first and the .ics as text/calendar; method=REQUEST, its Chinese
+// file name readable by standard (RFC 2231) and older (RFC 2047) clients.
+// Without a mailbox id the default (oldest enabled) mailbox sends it.
+func TestSendWithCalendarAttachment(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d, Config{})
+		runJobs(t, e)
+		ics := "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:方案交流会\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+		id, err := e.send(t, Outgoing{To: []Address{{Name: "李经理", Email: "li@example.cn"}}, Subject: "会议邀请：方案交流会", Text: "请查收会议邀请。",
+			Files: []File{{Filename: "方案交流会.ics", ContentType: "text/calendar; method=REQUEST", Data: []byte(ics)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitStatus(t, e, id, StatusSent)
+		got := e.smtp.all()
+		if len(got) != 1 {
+			t.Fatalf("server received %d mails", len(got))
+		}
+		// headers unfolded
+		raw := strings.NewReplacer("\r\n ", " ", "\r\n\t", " ").Replace(string(got[0].data))
+		for _, want := range []string{"multipart/mixed", "Content-Type: text/calendar; method=REQUEST; charset=utf-8; name=\"=?utf-8?b?",
+			"filename*=utf-8''%E6%96%B9%E6%A1%88%E4%BA%A4%E6%B5%81%E4%BC%9A.ics", "Content-Disposition: attachment; filename=\"=?utf-8?b?"} {
+			if !strings.Contains(raw, want) {
+				t.Errorf("mail lacks %q:\n%s", want, raw)
+			}
+		}
+		if strings.Index(raw, "text/plain") > strings.Index(raw, "text/calendar") {
+			t.Errorf("the body must come before the attachment:\n%s", raw)
+		}
+		p, err := Parse(got[0].data, DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Text != "请查收会议邀请。" || len(p.Attachments) != 1 {
+			t.Fatalf("parsed back: text %q, %d attachments", p.Text, len(p.Attachments))
+		}
+		a := p.Attachments[0]
+		if a.Filename != "方案交流会.ics" || a.ContentType != "text/calendar" || string(a.Content) != ics {
+			t.Errorf("attachment %q %q %q", a.Filename, a.ContentType, a.Content)
+		}
+		// Plain names stay plain; a name that could break the header is refused.
+		if _, err := e.send(t, Outgoing{To: []Address{{Email: "a@b.cn"}}, Subject: "s", Text: "t",
+			Files: []File{{Filename: "x\".ics", ContentType: "text/calendar", Data: []byte("x")}}}); errs.KindOf(err) != errs.Invalid {
+			t.Errorf("quote in a file name: %v", err)
+		}
+		if _, err := e.send(t, Outgoing{To: []Address{{Email: "a@b.cn"}}, Subject: "s", Text: "t",
+			Files: []File{{Filename: "a.ics", ContentType: "text/calendar\r\nBcc: x@y.cn", Data: []byte("x")}}}); errs.KindOf(err) != errs.Invalid {
+			t.Errorf("header injection through the content type: %v", err)
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"strings"
 	"sync"
 	"time"
@@ -359,6 +360,17 @@ func (s *Service) OpenAttachment(ctx context.Context, id string) (io.ReadCloser,
 // ctx must be the context of tx (the one db.InTx handed to the caller), so
 // that the job joins the transaction.
 func (s *Service) Send(ctx context.Context, tx *db.Tx, m Outgoing) (string, error) {
+	if m.MailboxID == "" {
+		err := tx.QueryRow(ctx, "SELECT id FROM mail_mailboxes WHERE enabled = ? ORDER BY created_at, id LIMIT 1", true).Scan(&m.MailboxID)
+		if errors.Is(db.MapErr(err), db.ErrNotFound) {
+			var v errs.Validation
+			v.Add("mailbox_id", "mail.no_mailbox")
+			return "", v.Err()
+		}
+		if err != nil {
+			return "", err
+		}
+	}
 	mb, err := s.getMailbox(ctx, tx, m.MailboxID)
 	if errors.Is(err, db.ErrNotFound) {
 		var v errs.Validation
@@ -382,6 +394,12 @@ func (s *Service) Send(ctx context.Context, tx *db.Tx, m Outgoing) (string, erro
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
 		id, mb.ID, messageID, string(rcpt), m.Subject, m.Text, m.HTML, m.InReplyTo, strings.Join(m.References, " "), now, now); err != nil {
 		return "", err
+	}
+	for i, f := range m.Files {
+		if _, err := tx.Exec(ctx, "INSERT INTO mail_outgoing_files (id, outgoing_id, position, filename, content_type, content) VALUES (?, ?, ?, ?, ?, ?)",
+			db.NewID(), id, i, f.Filename, f.ContentType, f.Data); err != nil {
+			return "", err
+		}
 	}
 	if _, err := s.jobs.Enqueue(ctx, jobSend, sendPayload{OutgoingID: id}, jobs.EnqueueOptions{UniqueKey: "mail.send:" + id, MaxAttempts: sendAttempts}); err != nil {
 		return "", err
@@ -458,6 +476,28 @@ func validateOutgoing(m *Outgoing) error {
 		refs = append(refs, r)
 	}
 	m.References = capReferences(refs, maxSentReferences)
+	if len(m.Files) > maxOutgoingFiles {
+		v.Add("files", "field.too_many", maxOutgoingFiles)
+	}
+	var size int
+	for i := range m.Files {
+		f := &m.Files[i]
+		f.Filename = strings.TrimSpace(f.Filename)
+		text(&v, "files", f.Filename, 255, true)
+		if strings.ContainsAny(f.Filename, `/\"`) {
+			v.Add("files", "field.invalid")
+		}
+		if f.ContentType == "" {
+			f.ContentType = "application/octet-stream"
+		}
+		if _, _, err := mime.ParseMediaType(f.ContentType); err != nil || strings.ContainsAny(f.ContentType, "\r\n") {
+			v.Add("files", "field.invalid")
+		}
+		size += len(f.Data)
+	}
+	if size > maxOutgoingFileBytes {
+		v.Add("files", "field.too_long", maxOutgoingFileBytes)
+	}
 	return v.Err()
 }
 

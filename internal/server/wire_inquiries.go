@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"io"
 
 	"prelude/internal/inquiries"
 	"prelude/internal/mail"
 	"prelude/internal/platform/db"
+	"prelude/internal/platform/errs"
 	"prelude/internal/platform/live"
 	"prelude/internal/standards"
 )
@@ -46,12 +48,23 @@ func (s *Server) inquiriesConfig() inquiries.Config {
 			}()
 			return out, nil
 		},
+		OpenAttachment: func(ctx context.Context, id string) (io.ReadCloser, inquiries.Attachment, error) {
+			if s.Mail == nil {
+				return nil, inquiries.Attachment{}, errs.NotFoundf("entity.attachment")
+			}
+			rc, a, err := s.Mail.OpenAttachment(ctx, id)
+			return rc, inquiries.Attachment{ID: a.ID, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size}, err
+		},
 		SendMail: func(ctx context.Context, tx *db.Tx, m inquiries.OutgoingMail) (string, error) {
 			if s.Mail == nil {
 				return "", nil
 			}
+			files := make([]mail.File, len(m.Files))
+			for i, f := range m.Files {
+				files[i] = mail.File{Filename: f.Filename, ContentType: f.ContentType, Data: f.Data}
+			}
 			return s.Mail.Send(ctx, tx, mail.Outgoing{MailboxID: m.MailboxID, To: mailAddrs(m.To), Cc: mailAddrs(m.Cc), Subject: m.Subject,
-				Text: m.Text, HTML: m.HTML, InReplyTo: m.InReplyTo, References: m.References})
+				Text: m.Text, HTML: m.HTML, InReplyTo: m.InReplyTo, References: m.References, Files: files})
 		},
 	}
 }

@@ -1,6 +1,13 @@
 import type { Component } from 'vue'
 import {
+  AlarmClock,
   Avatar,
+  ChatDotSquare,
+  Checked,
+  Collection,
+  Notebook,
+  Message,
+  Share,
   Calendar,
   ChatDotRound,
   Document,
@@ -36,6 +43,14 @@ export const PAGE_PERMISSIONS: Record<string, string[]> = {
   chatSites: ['chat_sites.manage'],
   contracts: ['contracts.read'],
   orders: ['orders.read'],
+  // 咨询工作台 and its settings (internal/platform/authz)
+  inbox: ['inquiries.read'],
+  slaPolicies: ['sla.manage'],
+  workCalendar: ['settings.calendar'],
+  standards: ['standards.read', 'standards.manage'],
+  canned: ['inquiries.read'],
+  mailboxes: ['mailboxes.manage'],
+  assignRules: ['inquiries.assign'],
 }
 
 export interface NavItem {
@@ -63,6 +78,7 @@ export const NAV_ITEMS: NavItem[] = [
       { key: 'revisits', label: 'nav.revisits', icon: Refresh, path: '/revisits' },
     ],
   },
+  { key: 'inbox', label: 'nav.inbox', icon: ChatDotSquare, path: '/inbox', permissions: PAGE_PERMISSIONS.inbox },
   { key: 'customers', label: 'nav.customers', icon: Postcard, path: '/customers', permissions: PAGE_PERMISSIONS.customers },
   // 合同与回款, then the shop's orders (regulation 5)
   { key: 'contracts', label: 'contracts.nav.contracts', icon: Tickets, path: '/contracts', permissions: PAGE_PERMISSIONS.contracts },
@@ -95,6 +111,13 @@ export const NAV_ITEMS: NavItem[] = [
       { key: 'audit', label: 'nav.audit', icon: Document, path: '/admin/audit', permissions: PAGE_PERMISSIONS.audit },
       { key: 'jobs', label: 'nav.jobs', icon: Timer, path: '/admin/jobs', permissions: PAGE_PERMISSIONS.jobs },
       { key: 'chat-sites', label: 'nav.chatSites', icon: ChatDotRound, path: '/admin/chat-sites', permissions: PAGE_PERMISSIONS.chatSites },
+      // inbox settings
+      { key: 'sla-policies', label: 'nav.slaPolicies', icon: AlarmClock, path: '/admin/sla-policies', permissions: PAGE_PERMISSIONS.slaPolicies },
+      { key: 'work-calendar', label: 'nav.workCalendar', icon: Notebook, path: '/admin/work-calendar', permissions: PAGE_PERMISSIONS.workCalendar },
+      { key: 'standards', label: 'nav.standards', icon: Checked, path: '/admin/standards', permissions: PAGE_PERMISSIONS.standards },
+      { key: 'canned', label: 'nav.canned', icon: Collection, path: '/admin/canned-answers', permissions: PAGE_PERMISSIONS.canned },
+      { key: 'mailboxes', label: 'nav.mailboxes', icon: Message, path: '/admin/mailboxes', permissions: PAGE_PERMISSIONS.mailboxes },
+      { key: 'assign-rules', label: 'nav.assignRules', icon: Share, path: '/admin/assignment-rules', permissions: PAGE_PERMISSIONS.assignRules },
     ],
   },
 ]

@@ -158,6 +158,7 @@ var catalog = map[string]entry{
 	"mail.bad_port":                 {"端口必须在 1 到 65535 之间", "port must be between 1 and 65535"},
 	"mail.plain_loopback_only":      {"不加密的连接会明文传送密码，只允许连接本机（127.0.0.1）上的服务器；请选择 tls 或 starttls", "an unencrypted connection sends the password in clear text and is allowed only to a server on this machine (127.0.0.1); choose tls or starttls"},
 	"mail.in_use":                   {"该邮箱已收发过邮件，为保留记录不能删除；请改为停用", "This mailbox has received or sent mail; to keep that record it cannot be deleted. Disable it instead"},
+	"mail.no_mailbox":               {"尚未连接可用的邮箱，无法发送邮件；请管理员在「邮箱」中添加并启用", "no enabled mailbox is connected to send mail from; ask an administrator to add one under Mailboxes"},
 	"mail.test.imap_ok":             {"收信正常：已连接并登录，文件夹“%s”中有 %d 封邮件", "Receiving works: connected and signed in; folder \"%s\" holds %d messages"},
 	"mail.test.smtp_ok":             {"发信正常：已连接并登录发信服务器", "Sending works: connected and signed in to the outgoing server"},
 	"mail.test.failed":              {"%[1]s 连接失败（%[2]s）", "%[1]s connection failed (%[2]s)"},

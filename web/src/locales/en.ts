@@ -3,10 +3,12 @@ import webchat from './webchat.en'
 import contracts from './contracts.en'
 import orders from './orders.en'
 import type { MessageSchema } from './zh-CN'
+import inbox from './inbox.en'
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> }
 
 const en: Shape<MessageSchema> = {
+  inbox,
   app: {
     name: 'Prelude Presales',
     shortName: 'Prelude',
@@ -76,6 +78,15 @@ const en: Shape<MessageSchema> = {
     revisits: 'Revisit plans',
     taskDetail: 'Task',
     chatSites: 'Web chat',
+    inbox: 'Inquiry inbox',
+    inquiryDetail: 'Inquiry',
+    inboxAdmin: 'Inbox settings',
+    slaPolicies: 'Response targets',
+    workCalendar: 'Work calendar',
+    standards: 'Communication standards',
+    canned: 'Canned answers',
+    mailboxes: 'Mailboxes',
+    assignRules: 'Assignment rules',
   },
   header: {
     collapse: 'Collapse menu',

@@ -3,7 +3,10 @@
 import webchat from './webchat.zh-CN'
 import contracts from './contracts.zh-CN'
 import orders from './orders.zh-CN'
+import inbox from './inbox.zh-CN'
+
 const zhCN = {
+  inbox,
   app: {
     name: 'Prelude 售前沟通',
     shortName: 'Prelude',
@@ -73,6 +76,15 @@ const zhCN = {
     revisits: '回访计划',
     taskDetail: '跟进任务',
     chatSites: '在线咨询',
+    inbox: '咨询工作台',
+    inquiryDetail: '咨询详情',
+    inboxAdmin: '咨询设置',
+    slaPolicies: '响应时限',
+    workCalendar: '工作日历',
+    standards: '沟通规范',
+    canned: '常用语',
+    mailboxes: '邮箱',
+    assignRules: '分配规则',
   },
   header: {
     collapse: '收起菜单',

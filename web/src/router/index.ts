@@ -115,6 +115,13 @@ export const routes: RouteRecordRaw[] = [
         component: () => import('@/views/orders/OrderRulesView.vue'),
         meta: { title: 'orders.nav.rules', section: 'orders.nav.group', permissions: PAGE_PERMISSIONS.orders },
       },
+      {
+        // the list and the open conversation side by side (one instance, so the list stays put)
+        path: 'inbox/:id?',
+        name: 'inbox',
+        component: () => import('@/views/inbox/InboxView.vue'),
+        meta: { title: 'nav.inbox', permissions: PAGE_PERMISSIONS.inbox },
+      },
       { path: 'account', name: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: 'nav.account' } },
       {
         path: 'admin/users',
@@ -151,6 +158,43 @@ export const routes: RouteRecordRaw[] = [
         name: 'chat-sites',
         component: () => import('@/views/admin/ChatSitesView.vue'),
         meta: { title: 'nav.chatSites', section: 'nav.admin', permissions: PAGE_PERMISSIONS.chatSites },
+      },
+      // inbox settings
+      {
+        path: 'admin/sla-policies',
+        name: 'sla-policies',
+        component: () => import('@/views/inbox-admin/SlaPoliciesView.vue'),
+        meta: { title: 'nav.slaPolicies', section: 'nav.admin', permissions: PAGE_PERMISSIONS.slaPolicies },
+      },
+      {
+        path: 'admin/work-calendar',
+        name: 'work-calendar',
+        component: () => import('@/views/inbox-admin/WorkCalendarView.vue'),
+        meta: { title: 'nav.workCalendar', section: 'nav.admin', permissions: PAGE_PERMISSIONS.workCalendar },
+      },
+      {
+        path: 'admin/standards',
+        name: 'standards',
+        component: () => import('@/views/inbox-admin/StandardsView.vue'),
+        meta: { title: 'nav.standards', section: 'nav.admin', permissions: PAGE_PERMISSIONS.standards },
+      },
+      {
+        path: 'admin/canned-answers',
+        name: 'canned-answers',
+        component: () => import('@/views/inbox-admin/CannedAnswersView.vue'),
+        meta: { title: 'nav.canned', section: 'nav.admin', permissions: PAGE_PERMISSIONS.canned },
+      },
+      {
+        path: 'admin/mailboxes',
+        name: 'mailboxes',
+        component: () => import('@/views/inbox-admin/MailboxesView.vue'),
+        meta: { title: 'nav.mailboxes', section: 'nav.admin', permissions: PAGE_PERMISSIONS.mailboxes },
+      },
+      {
+        path: 'admin/assignment-rules',
+        name: 'assignment-rules',
+        component: () => import('@/views/inbox-admin/AssignRulesView.vue'),
+        meta: { title: 'nav.assignRules', section: 'nav.admin', permissions: PAGE_PERMISSIONS.assignRules },
       },
       { path: '403', name: 'forbidden', component: () => import('@/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
       { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('@/views/NotFoundView.vue'), meta: { title: 'errors.notFoundTitle' } },

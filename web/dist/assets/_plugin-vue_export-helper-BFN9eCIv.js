@@ -1,5 +1,0 @@
-import{Da as e,Ft as t,Kr as n,Kt as r,La as i,Mt as a,Tr as o,Xn as s,Yn as c,ri as l}from"./css-DAToUzP0.js";var u=e=>{let t=n();return o(()=>t?.proxy?.$props?.[e])},d={prefix:Math.floor(Math.random()*1e4),current:0},f=Symbol(`elIdInjection`),p=()=>n()?l(f,d):d,m=e=>{let n=p();!s&&n===d&&r(`IdInjection`,`Looks like you are using server rendering, you must provide a id provider to ensure the hydration process to be succeed
-usage: app.provide(ID_INJECTION_KEY, {
-  prefix: number,
-  current: number,
-})`);let a=t();return c(()=>i(e)||`${a.value}-id-${n.prefix}-${n.current++}`)},h=Symbol(`formContextKey`),g=Symbol(`formItemContextKey`),_=(t,n={})=>{let r=e(void 0),s=n.prop?r:u(`size`),c=n.global?r:a(),d=n.form?{size:void 0}:l(h,void 0),f=n.formItem?{size:void 0}:l(g,void 0);return o(()=>s.value||i(t)||f?.size||d?.size||c.value||``)},v=e=>{let t=u(`disabled`),n=l(h,void 0);return o(()=>t.value??i(e)??n?.disabled??!1)},y=(e,t)=>{let n=e.__vccOpts||e;for(let[e,r]of t)n[e]=r;return n};export{g as a,h as i,v as n,m as o,_ as r,p as s,y as t};

@@ -1,0 +1,1 @@
+import"./css-CwoHjAcK.js";import"./css-By1dXBsv.js";

@@ -1,1 +1,0 @@
-import"./css-DAToUzP0.js";import"./css-DA6Grj0D.js";

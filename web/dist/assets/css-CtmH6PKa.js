@@ -1,1 +1,0 @@
-import"./css-DAToUzP0.js";

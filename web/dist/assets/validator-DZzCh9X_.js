@@ -1,0 +1,1 @@
+import{Cr as e}from"./css-CwoHjAcK.js";var t=t=>[``,...e].includes(t);export{t};

@@ -1,1 +1,0 @@
-import{lr as e}from"./css-DAToUzP0.js";var t=t=>[``,...e].includes(t);export{t};
