@@ -171,6 +171,16 @@ func (a *API) Routes(rt *httpx.Router) {
 			writeOrder(w, 200, o)
 			return nil
 		})
+	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/orders/{id}/reveal", Tag: "orders",
+		Summary: "Show the consignee's phone in clear (needs customers.reveal; audited)", Permission: authz.CustomersReveal, Response: Revealed{}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			out, err := s.Reveal(r.Context(), r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			httpx.WriteJSON(w, 200, out)
+			return nil
+		})
 	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/orders/{id}/delivered", Tag: "orders",
 		Summary:    "Record when the buyer signed for a confirmed order's goods (签收; default now); the seven-day no-reason return window runs from it (If-Match)",
 		Permission: authz.OrdersConfirm, Request: DeliveryInput{}, Response: Order{}},

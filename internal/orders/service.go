@@ -57,12 +57,40 @@ func NewService(d *db.DB, a *audit.Log, c *customers.Service, f *followups.Servi
 
 var orderScope = authz.Columns{Owner: "o.owner_id", Department: "o.department_id", ID: "o.id", Table: "shop_orders"}
 
-// present masks the phone for callers who may not reveal personal data.
-func present(p *authz.Principal, o *Order) *Order {
-	if !p.Can(authz.CustomersReveal) && o.Phone != "" {
+// present masks the consignee's phone for everyone: showing it in clear is
+// an explicit, audited action (Reveal), as for customer contacts.
+func present(_ *authz.Principal, o *Order) *Order {
+	if o.Phone != "" {
 		o.Phone, o.PhoneMasked = mask.Mobile(o.Phone), true
 	}
 	return o
+}
+
+// Revealed is an order's consignee phone in clear.
+type Revealed struct {
+	Phone string `json:"phone"`
+}
+
+// Reveal shows the consignee's phone to someone who may reveal personal data
+// and see the order; every reveal is in the audit log.
+func (s *Service) Reveal(ctx context.Context, id string) (*Revealed, error) {
+	p := authz.From(ctx)
+	if err := p.Require(authz.CustomersReveal); err != nil {
+		return nil, err
+	}
+	var out Revealed
+	err := s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		o, err := s.visible(ctx, tx, id, authz.OrdersRead)
+		if err != nil {
+			return err
+		}
+		out.Phone = o.Phone
+		return s.audit.Record(ctx, tx, audit.Event{Action: "order.reveal", EntityType: "order", EntityID: id})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 func (s *Service) visible(ctx context.Context, q db.Querier, id, perm string) (*Order, error) {

@@ -126,10 +126,29 @@ func TestOrderImportDryRunErrorsAndIdempotency(t *testing.T) {
 		if len(t2.Items) != 2 || t2.Province != "广东省" || t2.City != "深圳市" || t2.District != "南山区" {
 			t.Fatalf("T2 lines and address: %+v", t2)
 		}
-		// Service staff may reveal contact details; others see masks.
-		if t2.Phone != "13900001111" || t2.PhoneMasked {
-			t.Fatalf("phone for service: %+v", t2)
+		// The phone is masked for everyone; showing it is an explicit,
+		// audited reveal for those who may reveal personal data.
+		if t2.Phone != "139****1111" || !t2.PhoneMasked {
+			t.Fatalf("phone in the list: %+v", t2)
 		}
+		var shown struct {
+			Phone string `json:"phone"`
+		}
+		cs.Do("POST", "/api/v1/orders/"+t2.ID+"/reveal", nil).Expect(t, 200).JSON(&shown)
+		if shown.Phone != "13900001111" {
+			t.Fatalf("revealed: %+v", shown)
+		}
+		var audits struct {
+			Items []struct {
+				EntityID string `json:"entity_id"`
+			} `json:"items"`
+		}
+		admin.Do("GET", "/api/v1/audit?action=order.reveal", nil).Expect(t, 200).JSON(&audits)
+		if len(audits.Items) != 1 || audits.Items[0].EntityID != t2.ID {
+			t.Fatalf("reveal not audited: %+v", audits)
+		}
+		mk := e.User(admin, "shop.marketing", []string{"marketing"}, dept)
+		mk.Do("POST", "/api/v1/orders/"+t2.ID+"/reveal", nil).Expect(t, 403)
 
 		// Again: nothing duplicated.
 		cs.Do("POST", "/api/v1/order-imports", fixedExport(), "Content-Type", "text/csv").Expect(t, 200).JSON(&res)

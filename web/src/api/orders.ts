@@ -155,6 +155,8 @@ export const ordersApi = {
   list: (q: OrderQuery) => http.get<ListResponse<Order>>('/orders', { ...q }),
   queue: (q: OrderQuery) => http.get<ListResponse<Order>>('/order-queue', { ...q }),
   get: (id: string, opts: { silent?: boolean } = {}) => http.get<Order>(`/orders/${enc(id)}`, undefined, opts),
+  /** The consignee's phone in clear (audited; needs customers.reveal). */
+  reveal: (id: string) => http.post<{ phone: string }>(`/orders/${enc(id)}/reveal`),
   message: (id: string, template = '') => http.get<{ message: string }>(`/orders/${enc(id)}/message`, { template }, { silent: true }),
   confirm: (id: string, body: { checklist: Record<string, boolean>; template?: string; message?: string }, version: number) =>
     http.post<Order>(`/orders/${enc(id)}/confirm`, body, { version, silent: true }),

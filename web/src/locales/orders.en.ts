@@ -82,7 +82,8 @@ export default {
     qty: 'Qty',
     price: 'Unit price',
   },
-  phoneMasked: 'Number masked (you may not view contact details)',
+  phoneMasked: 'Number masked; showing it in full is recorded in the audit log',
+  reveal: 'Show number',
   queue: {
     title: 'Order confirmation',
     subtitle: 'Regulation 5, article 15: confirm the goods, the address and the other key details with the buyer before confirming.',

@@ -81,7 +81,8 @@ export default {
     qty: '数量',
     price: '单价',
   },
-  phoneMasked: '号码已打码（无查看联系方式权限）',
+  phoneMasked: '号码已打码，查看完整号码会记录审计日志',
+  reveal: '查看号码',
   queue: {
     title: '订单确认',
     subtitle: '《淘宝客服售前规章制度》第十五条：确认前与买家核对商品信息、收货地址等重要信息。',
