@@ -111,7 +111,6 @@ func (s *Service) DemoQueue(ctx context.Context, status string) ([]*Demo, error)
 	return out, rows.Err()
 }
 
-
 // Assignee is a colleague who can answer tech support requests.
 type Assignee struct {
 	ID           string  `json:"id"`
