@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"regexp"
 	"errors"
 	"strconv"
 	"strings"
@@ -184,6 +185,22 @@ func (s *Service) AddRequirement(ctx context.Context, oppID string, in Requireme
 // line — into requirements (reg. 9, item 3). Empty lines are skipped; a line
 // "product | quantity | unit" fills those fields, else the line is the
 // product/specification. All lines are added or none.
+// listMarker is a list item's marker at the start of a selected line
+// ("1.", "2、", "3)", "-", "•"). A product that starts with a number ("4K
+// 显示器", "42U 机柜") keeps it, and "2.5 套" is a quantity, not item 2.
+var listMarker = regexp.MustCompile(`^\s*(?:\d{1,3}[.)、）]|[-*•·])`)
+
+func dropListMarker(line string) string {
+	line = strings.TrimSpace(line)
+	if m := listMarker.FindString(line); m != "" {
+		rest := line[len(m):]
+		if !(strings.HasSuffix(m, ".") || strings.HasSuffix(m, ")")) || rest == "" || rest[0] < '0' || rest[0] > '9' {
+			line = rest
+		}
+	}
+	return strings.TrimSpace(line)
+}
+
 func (s *Service) BulkRequirements(ctx context.Context, oppID string, in BulkRequirementsInput) ([]*Requirement, error) {
 	err := s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		o, err := s.visibleOpp(ctx, tx, oppID, authz.OpportunitiesUpdate)
@@ -197,7 +214,7 @@ func (s *Service) BulkRequirements(ctx context.Context, oppID string, in BulkReq
 			v.Add("lines", "field.too_many", maxRequirements)
 		}
 		for i, line := range in.Lines {
-			line = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(line), "-*•·0123456789.、)） "))
+			line = dropListMarker(line)
 			if line == "" || len(vals) >= maxRequirements {
 				continue
 			}
