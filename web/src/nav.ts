@@ -2,8 +2,15 @@ import type { Component } from 'vue'
 import {
   Avatar,
   Calendar,
+  DataAnalysis,
   Document,
   DataLine,
+  Grid,
+  Operation,
+  Service,
+  Stamp,
+  Tickets,
+  TrendCharts,
   HomeFilled,
   Key,
   List,
@@ -27,6 +34,11 @@ export const PAGE_PERMISSIONS: Record<string, string[]> = {
   roles: ['roles.manage'],
   audit: ['audit.read'],
   jobs: ['jobs.manage'],
+  // 商机 (issue 5)
+  pipeline: ['opportunities.read'],
+  pipelineApprovals: ['solutions.approve', 'demos.approve'],
+  techSupport: ['techsupport.answer'],
+  pipelineAdmin: ['pipeline.manage'],
 }
 
 export interface NavItem {
@@ -55,6 +67,19 @@ export const NAV_ITEMS: NavItem[] = [
     ],
   },
   { key: 'customers', label: 'nav.customers', icon: Postcard, path: '/customers', permissions: PAGE_PERMISSIONS.customers },
+  // 商机: board, list, forecast; approvals for department heads, the queue for technical staff
+  {
+    key: 'pipeline',
+    label: 'pipeline.nav.group',
+    icon: TrendCharts,
+    children: [
+      { key: 'pipeline-board', label: 'pipeline.nav.board', icon: Grid, path: '/pipeline', permissions: PAGE_PERMISSIONS.pipeline },
+      { key: 'pipeline-list', label: 'pipeline.nav.list', icon: Tickets, path: '/pipeline/list', permissions: PAGE_PERMISSIONS.pipeline },
+      { key: 'pipeline-forecast', label: 'pipeline.nav.forecast', icon: DataAnalysis, path: '/pipeline/forecast', permissions: PAGE_PERMISSIONS.pipeline },
+      { key: 'pipeline-approvals', label: 'pipeline.nav.approvals', icon: Stamp, path: '/pipeline/approvals', permissions: PAGE_PERMISSIONS.pipelineApprovals },
+      { key: 'tech-support', label: 'pipeline.nav.techSupport', icon: Service, path: '/tech-support', permissions: PAGE_PERMISSIONS.techSupport },
+    ],
+  },
   { key: 'account', label: 'nav.account', icon: Avatar, path: '/account' },
   {
     key: 'admin',
@@ -72,6 +97,7 @@ export const NAV_ITEMS: NavItem[] = [
       { key: 'roles', label: 'nav.roles', icon: Key, path: '/admin/roles', permissions: PAGE_PERMISSIONS.roles },
       { key: 'audit', label: 'nav.audit', icon: Document, path: '/admin/audit', permissions: PAGE_PERMISSIONS.audit },
       { key: 'jobs', label: 'nav.jobs', icon: Timer, path: '/admin/jobs', permissions: PAGE_PERMISSIONS.jobs },
+      { key: 'pipelines', label: 'pipeline.nav.admin', icon: Operation, path: '/admin/pipelines', permissions: PAGE_PERMISSIONS.pipelineAdmin },
     ],
   },
 ]

@@ -29,7 +29,7 @@ describe('permission-based navigation', () => {
 
   it('does not mutate the source tree', () => {
     filterNav(NAV_ITEMS, ['audit.read'])
-    expect(NAV_ITEMS.find((i) => i.key === 'admin')!.children).toHaveLength(5)
+    expect(NAV_ITEMS.find((i) => i.key === 'admin')!.children).toHaveLength(6)
   })
 
   it('allowed() needs any one of the permissions', () => {

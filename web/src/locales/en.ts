@@ -1,5 +1,6 @@
 // English catalog. Same keys as zh-CN.ts (checked by the type below and by a test).
 import type { MessageSchema } from './zh-CN'
+import pipeline, { pipelinePermissions, pipelineTimelineKinds } from './pipeline.en'
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> }
 
@@ -143,8 +144,10 @@ const en: Shape<MessageSchema> = {
     security: 'Security',
     system: 'System',
     customers: 'Customer archive',
+    pipeline: 'Opportunities',
   },
   permissions: {
+    ...pipelinePermissions,
     users: {
       read: 'View users',
       manage: 'Manage users',
@@ -850,6 +853,7 @@ const en: Shape<MessageSchema> = {
         promise_kept: 'Promise kept',
         promise_late: 'Promise kept late',
         promise_broken: 'Promise broken',
+        ...pipelineTimelineKinds,
       },
     },
     transfer: {
@@ -1221,6 +1225,7 @@ const en: Shape<MessageSchema> = {
       activity: 'Conversations',
     },
   },
+  pipeline,
 }
 
 export default en

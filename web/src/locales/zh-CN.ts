@@ -1,5 +1,7 @@
 // Simplified Chinese catalog (the default). en.ts must have exactly the same keys:
 // src/__tests__/i18n.spec.ts checks it. vue-i18n treats { } @ | as syntax: avoid them in texts.
+import pipeline, { pipelinePermissions, pipelineTimelineKinds } from './pipeline.zh-CN'
+
 const zhCN = {
   app: {
     name: 'Prelude 售前沟通',
@@ -140,8 +142,10 @@ const zhCN = {
     security: '安全',
     system: '系统',
     customers: '客户档案',
+    pipeline: '商机',
   },
   permissions: {
+    ...pipelinePermissions,
     users: {
       read: '查看用户',
       manage: '管理用户',
@@ -847,6 +851,7 @@ const zhCN = {
         promise_kept: '按时兑现承诺',
         promise_late: '逾期兑现承诺',
         promise_broken: '承诺未兑现',
+        ...pipelineTimelineKinds,
       },
     },
     transfer: {
@@ -1218,6 +1223,7 @@ const zhCN = {
       activity: '沟通记录',
     },
   },
+  pipeline,
 }
 
 export default zhCN
