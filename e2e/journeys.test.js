@@ -25,6 +25,7 @@ import {
 } from './lib/prelude.js'
 import { customerJourneys } from './journeys/customers.js'
 import { followupJourneys } from './journeys/followups.js'
+import { pipelineJourneys } from './journeys/pipeline.js'
 
 /** The colleague created in the administration journey. */
 const USER = {
@@ -265,6 +266,9 @@ describe('Prelude in the browser', () => {
 
   // Follow-ups and promises: also before two-step verification.
   followupJourneys(journey)
+
+  // The opportunity pipeline: also before two-step verification.
+  pipelineJourneys(journey)
 
   it('two-factor: enable with a computed code, then sign-in asks for it', async () => {
     await journey(async (page) => {

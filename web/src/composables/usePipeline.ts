@@ -119,6 +119,7 @@ export function useDuration() {
     const { d, h, m } = durationParts(seconds)
     if (d > 0) return t('pipeline.duration.days', { d, h })
     if (h > 0) return t('pipeline.duration.hours', { h, m })
-    return t('pipeline.duration.minutes', { m })
+    if (m > 0) return t('pipeline.duration.minutes', { m })
+    return t('pipeline.duration.seconds', { s: Math.max(0, Math.floor(seconds)) })
   }
 }

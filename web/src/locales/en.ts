@@ -830,6 +830,7 @@ const en: Shape<MessageSchema> = {
         note: 'Notes',
         contacts: 'Contacts',
         changes: 'Account changes',
+        opportunities: pipeline.timelineFilter,
       },
       kinds: {
         account_created: 'Account created',

@@ -110,6 +110,7 @@ const pipeline = {
     days: '{d} d {h} h',
     hours: '{h} h {m} min',
     minutes: '{m} min',
+    seconds: '{s} s',
   },
   board: {
     desc: 'Open deals by stage. Drag a card to another column to move it; the stage’s entry conditions are checked.',
@@ -527,7 +528,6 @@ const pipeline = {
     deleted: 'Stage deleted',
     orderSaved: 'Stage order saved',
     pending: 'not yet active',
-    threshold: 'at least',
     default: 'Default',
     created: 'Pipeline created',
     stale: 'Someone else just changed the configuration; it has been reloaded',

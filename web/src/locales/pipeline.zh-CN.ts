@@ -110,6 +110,7 @@ const pipeline = {
     days: '{d} 天 {h} 小时',
     hours: '{h} 小时 {m} 分钟',
     minutes: '{m} 分钟',
+    seconds: '{s} 秒',
   },
   board: {
     desc: '按阶段查看进行中的商机；把卡片拖到另一列即推进阶段，系统会检查该阶段的准入条件。',
@@ -527,7 +528,6 @@ const pipeline = {
     deleted: '阶段已删除',
     orderSaved: '阶段顺序已保存',
     pending: '待启用',
-    threshold: '至少',
     default: '默认',
     created: '流程已创建',
     stale: '配置刚被其他人修改过，已重新加载',

@@ -828,6 +828,7 @@ const zhCN = {
         note: '备注',
         contacts: '联系人',
         changes: '客户变更',
+        opportunities: pipeline.timelineFilter,
       },
       kinds: {
         account_created: '创建客户',

@@ -113,8 +113,13 @@ export function parseRequirementLines(text: string): RequirementLine[] {
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.replace(LIST_MARKER, '').trim()
     if (!line) continue
-    const [product = '', quantity = '', unit = '', ...spec] = line.split('|').map((x) => x.trim())
-    out.push({ product, quantity, unit, specification: spec.join('|').trim() })
+    const parts = line.split('|')
+    out.push({
+      product: parts[0].trim(),
+      quantity: (parts[1] ?? '').trim(),
+      unit: (parts[2] ?? '').trim(),
+      specification: parts.slice(3).join('|').trim(),
+    })
   }
   return out
 }
@@ -138,9 +143,33 @@ export interface ForecastTable {
   total: { count: number; amount: number; weighted: number }
 }
 
-/** Pivots the forecast rows (month × owner/department) for the chart and the table. */
-export function pivotForecast(rows: ForecastRow[], unnamed: string): ForecastTable {
-  const months = [...new Set(rows.map((r) => r.month))].sort()
+/** Every month from `from` to `to` (YYYY-MM, inclusive), at most 60. */
+export function monthRange(from: string, to: string): string[] {
+  const m = /^(\d{4})-(\d{2})$/
+  const a = m.exec(from)
+  const b = m.exec(to)
+  if (!a || !b) return []
+  const out: string[] = []
+  let y = Number(a[1])
+  let mo = Number(a[2])
+  const end = Number(b[1]) * 12 + Number(b[2])
+  while (y * 12 + mo <= end && out.length < 60) {
+    out.push(`${y}-${String(mo).padStart(2, '0')}`)
+    mo++
+    if (mo > 12) {
+      mo = 1
+      y++
+    }
+  }
+  return out
+}
+
+/**
+ * Pivots the forecast rows (month × owner/department) for the chart and the
+ * table. `span` lists the months to show even when nothing closes in them.
+ */
+export function pivotForecast(rows: ForecastRow[], unnamed: string, span: string[] = []): ForecastTable {
+  const months = [...new Set([...span, ...rows.map((r) => r.month)])].sort()
   const groups: { id: string; name: string }[] = []
   const seen = new Set<string>()
   const weighted = new Map<string, Map<string, number>>()
