@@ -2,8 +2,8 @@ package pipeline
 
 import (
 	"context"
-	"regexp"
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
