@@ -28,6 +28,7 @@ import { followupJourneys } from './journeys/followups.js'
 import { webchatJourneys } from './journeys/webchat.js'
 import { contractJourneys } from './journeys/contracts.js'
 import { inboxJourneys } from './journeys/inbox.js'
+import { pipelineJourneys } from './journeys/pipeline.js'
 
 /** The colleague created in the administration journey. */
 const USER = {
@@ -275,6 +276,8 @@ describe('Prelude in the browser', () => {
   contractJourneys(journey)
   // The inquiry inbox with real mail servers (tools/mailpeer): also before two-step verification.
   inboxJourneys(journey)
+  // The opportunity pipeline: also before two-step verification.
+  pipelineJourneys(journey)
 
   it('two-factor: enable with a computed code, then sign-in asks for it', async () => {
     await journey(async (page) => {

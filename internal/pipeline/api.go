@@ -206,15 +206,17 @@ func (a *API) Routes(rt *httpx.Router) {
 		})
 
 	// ---- board and forecast ----
-	h("GET", "/api/v1/pipelines/{id}/board", "Kanban: each stage with its first 50 open deals and its count and amounts", nil, Board{}, 200,
+	h("GET", "/api/v1/pipelines/{id}/board", "Kanban: each stage with its first 50 open deals and its count and amounts, filtered by owner, department, expected close range or name", nil, Board{}, 200,
 		func(w http.ResponseWriter, r *http.Request) error {
-			b, err := s.Board(r.Context(), r.PathValue("id"), r.URL.Query().Get("owner_id"))
+			q := r.URL.Query()
+			b, err := s.Board(r.Context(), r.PathValue("id"), Filter{OwnerID: q.Get("owner_id"), DepartmentID: q.Get("department_id"),
+				CloseFrom: q.Get("close_from"), CloseTo: q.Get("close_to"), Q: strings.TrimSpace(q.Get("q"))})
 			if err != nil {
 				return err
 			}
 			httpx.WriteJSON(w, 200, b)
 			return nil
-		}, "owner_id")
+		}, "owner_id", "department_id", "close_from", "close_to", "q")
 	h("GET", "/api/v1/opportunity-forecast", "Weighted amount (amount × probability) of open deals by month of expected close, by owner or department",
 		nil, httpx.Page[ForecastRow]{}, 200,
 		func(w http.ResponseWriter, r *http.Request) error {
@@ -460,15 +462,24 @@ func (a *API) evidenceRoutes(rt *httpx.Router, h handle) {
 			versioned(w, 201, x.Version, x)
 			return nil
 		})
-	h("GET", "/api/v1/support-requests", "Tech support requests assigned to me, most urgent first", nil, httpx.Page[*SupportRequest]{}, 200,
+	h("GET", "/api/v1/support-requests", "Tech support requests assigned to me (scope=team: to anyone in my data scope), most urgent first", nil, httpx.Page[*SupportRequest]{}, 200,
 		func(w http.ResponseWriter, r *http.Request) error {
-			items, err := s.MySupportRequests(r.Context(), r.URL.Query().Get("status"))
+			items, err := s.MySupportRequests(r.Context(), r.URL.Query().Get("status"), r.URL.Query().Get("scope"))
 			if err != nil {
 				return err
 			}
 			page(w, items)
 			return nil
-		}, "status")
+		}, "status", "scope")
+	h("GET", "/api/v1/support-assignees", "Colleagues who answer tech support requests (for the request form)", nil, httpx.Page[Assignee]{}, 200,
+		func(w http.ResponseWriter, r *http.Request) error {
+			items, err := s.SupportAssignees(r.Context())
+			if err != nil {
+				return err
+			}
+			page(w, items)
+			return nil
+		})
 	h("GET", "/api/v1/support-requests/{id}", "Get a tech support request", nil, SupportRequest{}, 200,
 		func(w http.ResponseWriter, r *http.Request) error {
 			x, _, err := s.visibleSupport(r.Context(), s.db, r.PathValue("id"))
@@ -630,6 +641,26 @@ func (a *API) evidenceRoutes(rt *httpx.Router, h handle) {
 			w.Write(data)
 			return nil
 		})
+
+	// ---- review queues ----
+	h("GET", "/api/v1/solutions", "Solution versions in one status across the deals I see (default submitted: the review queue)", nil, httpx.Page[*Solution]{}, 200,
+		func(w http.ResponseWriter, r *http.Request) error {
+			items, err := s.SolutionQueue(r.Context(), r.URL.Query().Get("status"))
+			if err != nil {
+				return err
+			}
+			page(w, items)
+			return nil
+		}, "status")
+	h("GET", "/api/v1/demos", "Demo and trial requests in one status across the deals I see (default requested: the approval queue)", nil, httpx.Page[*Demo]{}, 200,
+		func(w http.ResponseWriter, r *http.Request) error {
+			items, err := s.DemoQueue(r.Context(), r.URL.Query().Get("status"))
+			if err != nil {
+				return err
+			}
+			page(w, items)
+			return nil
+		}, "status")
 
 	// ---- demos and trials ----
 	h("GET", "/api/v1/opportunities/{id}/demos", "A deal's demo and trial requests", nil, httpx.Page[*Demo]{}, 200,

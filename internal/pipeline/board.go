@@ -15,17 +15,24 @@ import (
 const BoardColumnSize = 50
 
 // Board returns a pipeline's kanban: per stage, the first cards in rank
-// order and the column's count and amounts, all inside the caller's scope.
+// order and the column's count and amounts, all inside the caller's scope
+// and the board's filters (owner, department, expected close range, name;
+// the pipeline, stage and status come from the board itself).
 // Each column is one bounded index range scan, the totals one grouped scan
 // of the same index (see the migration), so the board costs the same with
 // 200k closed deals in the table as with none.
-func (s *Service) Board(ctx context.Context, pipelineID, ownerID string) (*Board, error) {
+func (s *Service) Board(ctx context.Context, pipelineID string, f Filter) (*Board, error) {
 	p := authz.From(ctx)
 	if err := p.Require(authz.OpportunitiesRead); err != nil {
 		return nil, err
 	}
+	f.PipelineID, f.StageID, f.Status = "", "", ""
+	filters, filterArgs, err := s.where(f)
+	if err != nil {
+		return nil, err
+	}
 	b := &Board{PipelineID: pipelineID, Columns: []*Column{}}
-	err := s.db.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
+	err = s.db.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
 		if pipelineID == "" {
 			id, err := s.defaultPipeline(ctx, tx)
 			if err != nil {
@@ -41,9 +48,9 @@ func (s *Service) Board(ctx context.Context, pipelineID, ownerID string) (*Board
 			return errs.NotFoundf("entity.pipeline")
 		}
 		scope, scopeArgs := p.Filter(oppScopeRow)
-		extra, extraArgs := "", []any{}
-		if ownerID != "" {
-			extra, extraArgs = " AND o.owner_id = ?", []any{ownerID}
+		extra, extraArgs := "", append([]any{}, filterArgs...)
+		for _, w := range filters {
+			extra += " AND " + w
 		}
 		byStage := map[string]*Column{}
 		for _, st := range stages {
@@ -112,12 +119,23 @@ var listSorts = map[string]struct {
 	"-updated_at":    {"o.updated_at", true, false},
 	"expected_close": {"o.expected_close", false, true},
 	"-amount":        {"o.amount", true, false},
+	// A board column's order, for its "load more" (with stage_id and
+	// status=open).
+	"rank": {"o.rank", false, false},
 }
 
 func (s *Service) where(f Filter) ([]string, []any, error) {
 	var where []string
 	var args []any
 	add := func(c string, a ...any) { where = append(where, c); args = append(args, a...) }
+	for name, id := range map[string]string{"pipeline_id": f.PipelineID, "stage_id": f.StageID, "owner_id": f.OwnerID, "department_id": f.DepartmentID, "account_id": f.AccountID} {
+		if badID(id) {
+			return nil, nil, httpx.BadParam(name)
+		}
+	}
+	if len(f.Q) > 200 || strings.ContainsRune(f.Q, 0) {
+		return nil, nil, httpx.BadParam("q")
+	}
 	if f.PipelineID != "" {
 		add("o.pipeline_id = ?", f.PipelineID)
 	}
@@ -226,6 +244,8 @@ func (s *Service) List(ctx context.Context, f Filter, lp httpx.ListParams) ([]*O
 				k = last.ExpectedClose
 			case "-amount":
 				k = strconv.FormatInt(last.Amount, 10)
+			case "rank":
+				k = strconv.FormatInt(last.rank, 10)
 			default:
 				k = strconv.FormatInt(db.Ms(last.UpdatedAt), 10)
 			}

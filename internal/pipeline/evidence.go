@@ -19,11 +19,12 @@ import (
 const demoCols = `id, opportunity_id, kind, purpose, starts_on, duration_days, environment, licence, remind_days, status, requester_id, reviewed_by,
 	reviewed_at, review_comment, outcome, task_id, version, created_at, updated_at`
 
-func scanDemo(sc scanner) (*Demo, error) {
+// scanDemo reads demoCols and then any extra columns into extra.
+func scanDemo(sc scanner, extra ...any) (*Demo, error) {
 	var d Demo
 	var reviewed, created, updated db.Time
-	if err := sc.Scan(&d.ID, &d.OpportunityID, &d.Kind, &d.Purpose, &d.StartsOn, &d.DurationDays, &d.Environment, &d.Licence, &d.RemindDays, &d.Status,
-		&d.RequesterID, &d.ReviewedBy, &reviewed, &d.ReviewComment, &d.Outcome, &d.TaskID, &d.Version, &created, &updated); err != nil {
+	if err := sc.Scan(append([]any{&d.ID, &d.OpportunityID, &d.Kind, &d.Purpose, &d.StartsOn, &d.DurationDays, &d.Environment, &d.Licence, &d.RemindDays, &d.Status,
+		&d.RequesterID, &d.ReviewedBy, &reviewed, &d.ReviewComment, &d.Outcome, &d.TaskID, &d.Version, &created, &updated}, extra...)...); err != nil {
 		return nil, err
 	}
 	d.ReviewedAt = timePtr(reviewed)
@@ -46,12 +47,17 @@ func (s *Service) visibleDemo(ctx context.Context, q db.Querier, id, perm string
 	if errs.KindOf(err) == errs.NotFound {
 		return nil, nil, errs.NotFoundf("entity.demo")
 	}
-	return d, o, err
+	if err != nil {
+		return nil, nil, err
+	}
+	d.OpportunityName, d.AccountName = o.Name, o.AccountName
+	return d, o, nil
 }
 
 // Demos lists a deal's demo and trial requests.
 func (s *Service) Demos(ctx context.Context, oppID string) ([]*Demo, error) {
-	if _, err := s.visibleOpp(ctx, s.db, oppID, authz.OpportunitiesRead); err != nil {
+	o, err := s.visibleOpp(ctx, s.db, oppID, authz.OpportunitiesRead)
+	if err != nil {
 		return nil, err
 	}
 	rows, err := s.db.Query(ctx, "SELECT "+demoCols+" FROM demos WHERE opportunity_id = ? ORDER BY created_at, id", oppID)
@@ -65,6 +71,7 @@ func (s *Service) Demos(ctx context.Context, oppID string) ([]*Demo, error) {
 		if err != nil {
 			return nil, err
 		}
+		d.OpportunityName, d.AccountName = o.Name, o.AccountName
 		out = append(out, d)
 	}
 	return out, rows.Err()

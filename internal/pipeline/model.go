@@ -65,6 +65,9 @@ type Opportunity struct {
 	Version         int64        `json:"version"`
 	CreatedAt       time.Time    `json:"created_at"`
 	UpdatedAt       time.Time    `json:"updated_at"`
+	// rank orders cards inside a board column; the list's "rank" sort pages
+	// through a column in the board's order ("load more").
+	rank int64
 }
 
 // OpportunityInput creates an opportunity.
@@ -298,29 +301,34 @@ type FeasibilityInput struct {
 
 // SupportRequest is a technical support request (技术支持申请, reg. 7).
 type SupportRequest struct {
-	ID               string     `json:"id"`
-	OpportunityID    string     `json:"opportunity_id"`
-	OpportunityName  string     `json:"opportunity_name"`
-	RequirementID    string     `json:"requirement_id"`
-	Question         string     `json:"question"`
-	AssigneeID       string     `json:"assignee_id"`
-	AssigneeName     string     `json:"assignee_name"`
-	RequesterID      string     `json:"requester_id"`
-	DueAt            time.Time  `json:"due_at"`
-	Status           string     `json:"status"`
-	Answer           string     `json:"answer"`
-	AnsweredBy       string     `json:"answered_by"`
-	AnsweredAt       *time.Time `json:"answered_at"`
-	ClosedAt         *time.Time `json:"closed_at"`
-	ResponseSeconds  *int64     `json:"response_seconds"`
-	AnsweredInTime   *bool      `json:"answered_in_time"`
-	Overdue          bool       `json:"overdue"`
-	TaskID           string     `json:"task_id"`
-	Version          int64      `json:"version"`
-	CreatedAt        time.Time  `json:"created_at"`
-	UpdatedAt        time.Time  `json:"updated_at"`
-	RequesterName    string     `json:"requester_name"`
-	OpportunityOwner string     `json:"-"`
+	ID              string     `json:"id"`
+	OpportunityID   string     `json:"opportunity_id"`
+	OpportunityName string     `json:"opportunity_name"`
+	RequirementID   string     `json:"requirement_id"`
+	Question        string     `json:"question"`
+	AssigneeID      string     `json:"assignee_id"`
+	AssigneeName    string     `json:"assignee_name"`
+	RequesterID     string     `json:"requester_id"`
+	DueAt           time.Time  `json:"due_at"`
+	Status          string     `json:"status"`
+	Answer          string     `json:"answer"`
+	AnsweredBy      string     `json:"answered_by"`
+	AnsweredAt      *time.Time `json:"answered_at"`
+	ClosedAt        *time.Time `json:"closed_at"`
+	ResponseSeconds *int64     `json:"response_seconds"`
+	AnsweredInTime  *bool      `json:"answered_in_time"`
+	Overdue         bool       `json:"overdue"`
+	TaskID          string     `json:"task_id"`
+	Version         int64      `json:"version"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	RequesterName   string     `json:"requester_name"`
+	AccountName     string     `json:"account_name"`
+	// Requirement is the requirement asked about (nil when the question is
+	// about the whole deal): the assignee answers from their queue without
+	// seeing the rest of the deal.
+	Requirement      *Requirement `json:"requirement"`
+	OpportunityOwner string       `json:"-"`
 }
 
 // SupportInput asks the technical department a question.
@@ -338,23 +346,25 @@ type AnswerInput struct {
 
 // Solution is one version of a solution document (方案).
 type Solution struct {
-	ID             string       `json:"id"`
-	OpportunityID  string       `json:"opportunity_id"`
-	VersionNo      int          `json:"version_no"`
-	Title          string       `json:"title"`
-	BodyHTML       string       `json:"body_html"`
-	Status         string       `json:"status"`
-	Locked         bool         `json:"locked"`
-	AuthorID       string       `json:"author_id"`
-	SubmittedAt    *time.Time   `json:"submitted_at"`
-	ReviewedBy     string       `json:"reviewed_by"`
-	ReviewedAt     *time.Time   `json:"reviewed_at"`
-	ReviewComment  string       `json:"review_comment"`
-	RequirementIDs []string     `json:"requirement_ids"`
-	Attachments    []Attachment `json:"attachments"`
-	Version        int64        `json:"version"`
-	CreatedAt      time.Time    `json:"created_at"`
-	UpdatedAt      time.Time    `json:"updated_at"`
+	ID              string       `json:"id"`
+	OpportunityID   string       `json:"opportunity_id"`
+	OpportunityName string       `json:"opportunity_name"`
+	AccountName     string       `json:"account_name"`
+	VersionNo       int          `json:"version_no"`
+	Title           string       `json:"title"`
+	BodyHTML        string       `json:"body_html"`
+	Status          string       `json:"status"`
+	Locked          bool         `json:"locked"`
+	AuthorID        string       `json:"author_id"`
+	SubmittedAt     *time.Time   `json:"submitted_at"`
+	ReviewedBy      string       `json:"reviewed_by"`
+	ReviewedAt      *time.Time   `json:"reviewed_at"`
+	ReviewComment   string       `json:"review_comment"`
+	RequirementIDs  []string     `json:"requirement_ids"`
+	Attachments     []Attachment `json:"attachments"`
+	Version         int64        `json:"version"`
+	CreatedAt       time.Time    `json:"created_at"`
+	UpdatedAt       time.Time    `json:"updated_at"`
 }
 
 // SolutionInput creates a new version or edits a draft.
@@ -395,26 +405,28 @@ type CoverageVersion struct {
 
 // Demo is a demo or trial request.
 type Demo struct {
-	ID            string     `json:"id"`
-	OpportunityID string     `json:"opportunity_id"`
-	Kind          string     `json:"kind"`
-	Purpose       string     `json:"purpose"`
-	StartsOn      string     `json:"starts_on"`
-	EndsOn        string     `json:"ends_on"`
-	DurationDays  int        `json:"duration_days"`
-	Environment   string     `json:"environment"`
-	Licence       string     `json:"licence"`
-	RemindDays    int        `json:"remind_days"`
-	Status        string     `json:"status"`
-	RequesterID   string     `json:"requester_id"`
-	ReviewedBy    string     `json:"reviewed_by"`
-	ReviewedAt    *time.Time `json:"reviewed_at"`
-	ReviewComment string     `json:"review_comment"`
-	Outcome       string     `json:"outcome"`
-	TaskID        string     `json:"task_id"`
-	Version       int64      `json:"version"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
+	ID              string     `json:"id"`
+	OpportunityID   string     `json:"opportunity_id"`
+	OpportunityName string     `json:"opportunity_name"`
+	AccountName     string     `json:"account_name"`
+	Kind            string     `json:"kind"`
+	Purpose         string     `json:"purpose"`
+	StartsOn        string     `json:"starts_on"`
+	EndsOn          string     `json:"ends_on"`
+	DurationDays    int        `json:"duration_days"`
+	Environment     string     `json:"environment"`
+	Licence         string     `json:"licence"`
+	RemindDays      int        `json:"remind_days"`
+	Status          string     `json:"status"`
+	RequesterID     string     `json:"requester_id"`
+	ReviewedBy      string     `json:"reviewed_by"`
+	ReviewedAt      *time.Time `json:"reviewed_at"`
+	ReviewComment   string     `json:"review_comment"`
+	Outcome         string     `json:"outcome"`
+	TaskID          string     `json:"task_id"`
+	Version         int64      `json:"version"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
 }
 
 // DemoInput requests a demo or trial.

@@ -146,3 +146,22 @@ func FuzzSanitizeHTML(f *testing.F) {
 		}
 	})
 }
+
+func TestDropListMarker(t *testing.T) {
+	for in, want := range map[string]string{
+		"1. 机柜 | 20 | 台": "机柜 | 20 | 台",
+		"2、UPS 电源":       "UPS 电源",
+		"3) 精密空调":        "精密空调",
+		"- 交换机":          "交换机",
+		"• 光模块":          "光模块",
+		"42U 标准机柜 | 2":   "42U 标准机柜 | 2",
+		"4K 显示器":         "4K 显示器",
+		"2.5 套 UPS":      "2.5 套 UPS",
+		"  精密空调  ":       "精密空调",
+		"10.服务器 | 4 | 台": "服务器 | 4 | 台",
+	} {
+		if got := dropListMarker(in); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -184,6 +185,22 @@ func (s *Service) AddRequirement(ctx context.Context, oppID string, in Requireme
 // line — into requirements (reg. 9, item 3). Empty lines are skipped; a line
 // "product | quantity | unit" fills those fields, else the line is the
 // product/specification. All lines are added or none.
+// listMarker is a list item's marker at the start of a selected line
+// ("1.", "2、", "3)", "-", "•"). A product that starts with a number ("4K
+// 显示器", "42U 机柜") keeps it, and "2.5 套" is a quantity, not item 2.
+var listMarker = regexp.MustCompile(`^\s*(?:\d{1,3}[.)、）]|[-*•·])`)
+
+func dropListMarker(line string) string {
+	line = strings.TrimSpace(line)
+	if m := listMarker.FindString(line); m != "" {
+		rest := line[len(m):]
+		if !(strings.HasSuffix(m, ".") || strings.HasSuffix(m, ")")) || rest == "" || rest[0] < '0' || rest[0] > '9' {
+			line = rest
+		}
+	}
+	return strings.TrimSpace(line)
+}
+
 func (s *Service) BulkRequirements(ctx context.Context, oppID string, in BulkRequirementsInput) ([]*Requirement, error) {
 	err := s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		o, err := s.visibleOpp(ctx, tx, oppID, authz.OpportunitiesUpdate)
@@ -197,7 +214,7 @@ func (s *Service) BulkRequirements(ctx context.Context, oppID string, in BulkReq
 			v.Add("lines", "field.too_many", maxRequirements)
 		}
 		for i, line := range in.Lines {
-			line = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(line), "-*•·0123456789.、)） "))
+			line = dropListMarker(line)
 			if line == "" || len(vals) >= maxRequirements {
 				continue
 			}
@@ -421,16 +438,16 @@ func (s *Service) visibleReqFor(ctx context.Context, q db.Querier, id, perm stri
 
 const supportCols = `sr.id, sr.opportunity_id, COALESCE(o.name, ''), COALESCE(sr.requirement_id, ''), sr.question, sr.assignee_id, COALESCE(ua.display_name, ''),
 	sr.requester_id, COALESCE(ur.display_name, ''), sr.due_at, sr.status, sr.answer, sr.answered_by, sr.answered_at, sr.closed_at, sr.task_id, sr.version,
-	sr.created_at, sr.updated_at, COALESCE(o.owner_id, '')`
+	sr.created_at, sr.updated_at, COALESCE(o.owner_id, ''), COALESCE(a.name, '')`
 
 const supportFrom = ` FROM support_requests sr LEFT JOIN opportunities o ON o.id = sr.opportunity_id LEFT JOIN users ua ON ua.id = sr.assignee_id
-	LEFT JOIN users ur ON ur.id = sr.requester_id`
+	LEFT JOIN users ur ON ur.id = sr.requester_id LEFT JOIN accounts a ON a.id = o.account_id`
 
 func scanSupport(sc scanner, now time.Time) (*SupportRequest, error) {
 	var r SupportRequest
 	var due, answered, closed, created, updated db.Time
 	if err := sc.Scan(&r.ID, &r.OpportunityID, &r.OpportunityName, &r.RequirementID, &r.Question, &r.AssigneeID, &r.AssigneeName, &r.RequesterID,
-		&r.RequesterName, &due, &r.Status, &r.Answer, &r.AnsweredBy, &answered, &closed, &r.TaskID, &r.Version, &created, &updated, &r.OpportunityOwner); err != nil {
+		&r.RequesterName, &due, &r.Status, &r.Answer, &r.AnsweredBy, &answered, &closed, &r.TaskID, &r.Version, &created, &updated, &r.OpportunityOwner, &r.AccountName); err != nil {
 		return nil, err
 	}
 	r.DueAt, r.CreatedAt, r.UpdatedAt = time.Time(due), time.Time(created), time.Time(updated)
@@ -455,6 +472,9 @@ func (s *Service) visibleSupport(ctx context.Context, q db.Querier, id string) (
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := fillSupportRequirements(ctx, q, []*SupportRequest{r}); err != nil {
+		return nil, nil, err
+	}
 	o, err := s.visibleOpp(ctx, q, r.OpportunityID, authz.OpportunitiesRead)
 	if err == nil {
 		return r, o, nil
@@ -474,14 +494,22 @@ func (s *Service) SupportRequests(ctx context.Context, oppID string) ([]*Support
 	return s.querySupport(ctx, "sr.opportunity_id = ? ORDER BY sr.created_at, sr.id", oppID)
 }
 
-// MySupportRequests lists the requests assigned to the caller, open first
-// and most urgent first.
-func (s *Service) MySupportRequests(ctx context.Context, status string) ([]*SupportRequest, error) {
+// MySupportRequests lists the requests assigned to the caller — or, with
+// scope "team", to anyone in the caller's data scope (a technical
+// department head watching their team's queue) — most urgent first.
+func (s *Service) MySupportRequests(ctx context.Context, status, scope string) ([]*SupportRequest, error) {
 	p := authz.From(ctx)
 	if status != "" && !oneOf(SupportState, status) {
 		return nil, errs.New(errs.BadRequest, "invalid_parameter", "err.bad_param", "status")
 	}
 	where, args := "sr.assignee_id = ?", []any{p.UserID}
+	switch scope {
+	case "", "mine":
+	case "team":
+		where, args = p.Filter(authz.Columns{Owner: "sr.assignee_id", Department: "ua.department_id"})
+	default:
+		return nil, errs.New(errs.BadRequest, "invalid_parameter", "err.bad_param", "scope")
+	}
 	if status != "" {
 		where += " AND sr.status = ?"
 		args = append(args, status)
@@ -504,7 +532,42 @@ func (s *Service) querySupport(ctx context.Context, where string, args ...any) (
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	return out, fillSupportRequirements(ctx, s.db, out)
+}
+
+// fillSupportRequirements attaches the requirement each request asks about
+// (one query for the whole list).
+func fillSupportRequirements(ctx context.Context, q db.Querier, items []*SupportRequest) error {
+	var ids []any
+	for _, r := range items {
+		if r.RequirementID != "" {
+			ids = append(ids, r.RequirementID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := q.Query(ctx, "SELECT "+reqCols+" FROM requirements WHERE id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	byID := map[string]*Requirement{}
+	for rows.Next() {
+		x, err := scanReq(rows)
+		if err != nil {
+			return err
+		}
+		byID[x.ID] = x
+	}
+	for _, r := range items {
+		r.Requirement = byID[r.RequirementID]
+	}
+	return rows.Err()
 }
 
 // asAssigner widens the caller's scope for creating the assignee's follow-up

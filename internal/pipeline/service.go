@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"strings"
 	"sync"
@@ -425,7 +426,7 @@ func (s *Service) UpdateOpportunity(ctx context.Context, id string, version int6
 func (s *Service) Move(ctx context.Context, id string, version int64, in MoveInput) (*Opportunity, error) {
 	p := authz.From(ctx)
 	err := s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		o, err := s.visibleOpp(ctx, tx, id, authz.OpportunitiesUpdate)
+		o, err := s.movable(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -460,6 +461,9 @@ func (s *Service) Move(ctx context.Context, id string, version int64, in MoveInp
 		if to.ID == o.StageID {
 			return nil
 		}
+		if from != nil {
+			o.StageName = from.Name
+		}
 		_, err = s.moveTx(ctx, tx, p, o, stages, from, to, in)
 		return err
 	})
@@ -467,6 +471,35 @@ func (s *Service) Move(ctx context.Context, id string, version int64, in MoveInp
 		return nil, err
 	}
 	return s.GetOpportunity(ctx, id)
+}
+
+// movable loads what a move needs of a deal inside the caller's scope (else
+// 404). Moving a card is the board's hottest write (issue 5: ≤ 10 ms p99):
+// the row is read from the table alone, without the joins that name the
+// account, stage and owner for display — on SQLite, preparing that five-table
+// statement cost more than the rest of the move's reads together.
+func (s *Service) movable(ctx context.Context, tx *db.Tx, id string) (*Opportunity, error) {
+	p := authz.From(ctx)
+	if err := p.Require(authz.OpportunitiesUpdate); err != nil {
+		return nil, err
+	}
+	o := &Opportunity{ID: id}
+	var dept sql.NullString
+	err := tx.QueryRow(ctx, `SELECT account_id, pipeline_id, stage_id, name, owner_id, department_id, status, probability_set, version
+		FROM opportunities WHERE id = ?`, id).Scan(&o.AccountID, &o.PipelineID, &o.StageID, &o.Name, &o.OwnerID, &dept, &o.Status, &o.ProbabilitySet, &o.Version)
+	if isNotFound(err) {
+		return nil, errs.NotFoundf("entity.opportunity")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if dept.Valid {
+		o.DepartmentID = &dept.String
+	}
+	if !s.sees(ctx, tx, p, o) {
+		return nil, errs.NotFoundf("entity.opportunity")
+	}
+	return o, nil
 }
 
 // moveTx does the move once the target is known; it returns the override

@@ -21,11 +21,12 @@ import (
 const solCols = `id, opportunity_id, version_no, title, body_html, status, locked, author_id, submitted_at, reviewed_by, reviewed_at, review_comment,
 	version, created_at, updated_at`
 
-func scanSolution(sc scanner) (*Solution, error) {
+// scanSolution reads solCols and then any extra columns into extra.
+func scanSolution(sc scanner, extra ...any) (*Solution, error) {
 	var x Solution
 	var submitted, reviewed, created, updated db.Time
-	if err := sc.Scan(&x.ID, &x.OpportunityID, &x.VersionNo, &x.Title, &x.BodyHTML, &x.Status, &x.Locked, &x.AuthorID, &submitted, &x.ReviewedBy,
-		&reviewed, &x.ReviewComment, &x.Version, &created, &updated); err != nil {
+	if err := sc.Scan(append([]any{&x.ID, &x.OpportunityID, &x.VersionNo, &x.Title, &x.BodyHTML, &x.Status, &x.Locked, &x.AuthorID, &submitted, &x.ReviewedBy,
+		&reviewed, &x.ReviewComment, &x.Version, &created, &updated}, extra...)...); err != nil {
 		return nil, err
 	}
 	x.SubmittedAt, x.ReviewedAt = timePtr(submitted), timePtr(reviewed)
@@ -73,6 +74,7 @@ func (s *Service) visibleSolution(ctx context.Context, q db.Querier, id, perm st
 	if err != nil {
 		return nil, nil, err
 	}
+	x.OpportunityName, x.AccountName = o.Name, o.AccountName
 	return x, o, s.fillSolution(ctx, q, x)
 }
 
@@ -84,7 +86,8 @@ func (s *Service) GetSolution(ctx context.Context, id string) (*Solution, error)
 
 // Solutions lists a deal's solution versions, newest first.
 func (s *Service) Solutions(ctx context.Context, oppID string) ([]*Solution, error) {
-	if _, err := s.visibleOpp(ctx, s.db, oppID, authz.OpportunitiesRead); err != nil {
+	o, err := s.visibleOpp(ctx, s.db, oppID, authz.OpportunitiesRead)
+	if err != nil {
 		return nil, err
 	}
 	rows, err := s.db.Query(ctx, "SELECT "+solCols+" FROM solutions WHERE opportunity_id = ? ORDER BY version_no DESC", oppID)
@@ -98,6 +101,7 @@ func (s *Service) Solutions(ctx context.Context, oppID string) ([]*Solution, err
 			rows.Close()
 			return nil, err
 		}
+		x.OpportunityName, x.AccountName = o.Name, o.AccountName
 		out = append(out, x)
 	}
 	rows.Close()

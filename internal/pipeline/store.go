@@ -13,7 +13,7 @@ import (
 const oppCols = `o.id, o.account_id, COALESCE(a.name, ''), o.pipeline_id, o.stage_id, COALESCE(st.name, ''), COALESCE(st.name_en, ''), o.name, o.amount,
 	o.currency, o.expected_close, o.probability, o.probability_set, o.source, o.source_inquiry_id, o.owner_id, COALESCE(u.display_name, ''),
 	o.department_id, o.next_step, o.status, o.close_reason, o.lost_to_id, COALESCE(c.name, ''), o.closed_at, o.stage_entered_at, o.version,
-	o.created_at, o.updated_at`
+	o.created_at, o.updated_at, o.rank`
 
 const oppFrom = ` FROM opportunities o LEFT JOIN accounts a ON a.id = o.account_id LEFT JOIN pipeline_stages st ON st.id = o.stage_id
 	LEFT JOIN users u ON u.id = o.owner_id LEFT JOIN competitors c ON c.id = o.lost_to_id`
@@ -26,7 +26,7 @@ func scanOpp(sc scanner) (*Opportunity, error) {
 	var closed, entered, created, updated db.Time
 	err := sc.Scan(&o.ID, &o.AccountID, &o.AccountName, &o.PipelineID, &o.StageID, &o.StageName, &o.StageNameEN, &o.Name, &o.Amount,
 		&o.Currency, &o.ExpectedClose, &o.Probability, &o.ProbabilitySet, &o.Source, &o.SourceInquiryID, &o.OwnerID, &o.OwnerName,
-		&dept, &o.NextStep, &o.Status, &o.CloseReason, &lostTo, &o.LostToName, &closed, &entered, &o.Version, &created, &updated)
+		&dept, &o.NextStep, &o.Status, &o.CloseReason, &lostTo, &o.LostToName, &closed, &entered, &o.Version, &created, &updated, &o.rank)
 	if err != nil {
 		return nil, err
 	}

@@ -72,7 +72,7 @@ func BenchmarkPipeline(b *testing.B) {
 					lat := make([]time.Duration, 0, b.N)
 					for i := 0; i < b.N; i++ {
 						t1 := time.Now()
-						board, err := e.Srv.Pipeline.Board(pctx, "", "")
+						board, err := e.Srv.Pipeline.Board(pctx, "", pipeline.Filter{})
 						if err != nil || board.Count == 0 || len(board.Columns[0].Cards) != pipeline.BoardColumnSize {
 							b.Fatalf("board: %v %+v", err, board)
 						}

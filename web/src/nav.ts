@@ -13,17 +13,22 @@ import {
   Document,
   DataLine,
   Finished,
+  DataAnalysis,
+  Grid,
+  Operation,
+  Service,
+  Stamp,
+  Tickets,
+  TrendCharts,
   HomeFilled,
   Key,
   List,
   OfficeBuilding,
-  Operation,
   Postcard,
   Refresh,
   RefreshLeft,
   Setting,
   ShoppingCart,
-  Tickets,
   Sunny,
   Timer,
   User,
@@ -51,6 +56,11 @@ export const PAGE_PERMISSIONS: Record<string, string[]> = {
   canned: ['inquiries.read'],
   mailboxes: ['mailboxes.manage'],
   assignRules: ['inquiries.assign'],
+  // 商机 (issue 5)
+  pipeline: ['opportunities.read'],
+  pipelineApprovals: ['solutions.approve', 'demos.approve'],
+  techSupport: ['techsupport.answer'],
+  pipelineAdmin: ['pipeline.manage'],
 }
 
 export interface NavItem {
@@ -93,6 +103,19 @@ export const NAV_ITEMS: NavItem[] = [
       { key: 'order-rules', label: 'orders.nav.rules', icon: Operation, path: '/order-rules', permissions: PAGE_PERMISSIONS.orders },
     ],
   },
+  // 商机: board, list, forecast; approvals for department heads, the queue for technical staff
+  {
+    key: 'pipeline',
+    label: 'pipeline.nav.group',
+    icon: TrendCharts,
+    children: [
+      { key: 'pipeline-board', label: 'pipeline.nav.board', icon: Grid, path: '/pipeline', permissions: PAGE_PERMISSIONS.pipeline },
+      { key: 'pipeline-list', label: 'pipeline.nav.list', icon: Tickets, path: '/pipeline/list', permissions: PAGE_PERMISSIONS.pipeline },
+      { key: 'pipeline-forecast', label: 'pipeline.nav.forecast', icon: DataAnalysis, path: '/pipeline/forecast', permissions: PAGE_PERMISSIONS.pipeline },
+      { key: 'pipeline-approvals', label: 'pipeline.nav.approvals', icon: Stamp, path: '/pipeline/approvals', permissions: PAGE_PERMISSIONS.pipelineApprovals },
+      { key: 'tech-support', label: 'pipeline.nav.techSupport', icon: Service, path: '/tech-support', permissions: PAGE_PERMISSIONS.techSupport },
+    ],
+  },
   { key: 'account', label: 'nav.account', icon: Avatar, path: '/account' },
   {
     key: 'admin',
@@ -118,6 +141,7 @@ export const NAV_ITEMS: NavItem[] = [
       { key: 'canned', label: 'nav.canned', icon: Collection, path: '/admin/canned-answers', permissions: PAGE_PERMISSIONS.canned },
       { key: 'mailboxes', label: 'nav.mailboxes', icon: Message, path: '/admin/mailboxes', permissions: PAGE_PERMISSIONS.mailboxes },
       { key: 'assign-rules', label: 'nav.assignRules', icon: Share, path: '/admin/assignment-rules', permissions: PAGE_PERMISSIONS.assignRules },
+      { key: 'pipelines', label: 'pipeline.nav.admin', icon: Operation, path: '/admin/pipelines', permissions: PAGE_PERMISSIONS.pipelineAdmin },
     ],
   },
 ]

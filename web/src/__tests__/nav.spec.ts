@@ -30,7 +30,7 @@ describe('permission-based navigation', () => {
 
   it('does not mutate the source tree', () => {
     filterNav(NAV_ITEMS, ['audit.read'])
-    expect(NAV_ITEMS.find((i) => i.key === 'admin')!.children).toHaveLength(12)
+    expect(NAV_ITEMS.find((i) => i.key === 'admin')!.children).toHaveLength(13)
   })
 
   it('allowed() needs any one of the permissions', () => {

@@ -4,6 +4,7 @@ import contracts from './contracts.en'
 import orders from './orders.en'
 import type { MessageSchema } from './zh-CN'
 import inbox from './inbox.en'
+import pipeline, { pipelineTimelineKinds } from './pipeline.en'
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> }
 
@@ -925,6 +926,7 @@ const en: Shape<MessageSchema> = {
         note: 'Notes',
         contacts: 'Contacts',
         changes: 'Account changes',
+        opportunities: pipeline.timelineFilter,
       },
       kinds: {
         account_created: 'Account created',
@@ -948,6 +950,7 @@ const en: Shape<MessageSchema> = {
         promise_kept: 'Promise kept',
         promise_late: 'Promise kept late',
         promise_broken: 'Promise broken',
+        ...pipelineTimelineKinds,
       },
     },
     transfer: {
@@ -1322,6 +1325,7 @@ const en: Shape<MessageSchema> = {
   webchat,
   contracts,
   orders,
+  pipeline,
 }
 
 export default en

@@ -4,6 +4,7 @@ import webchat from './webchat.zh-CN'
 import contracts from './contracts.zh-CN'
 import orders from './orders.zh-CN'
 import inbox from './inbox.zh-CN'
+import pipeline, { pipelineTimelineKinds } from './pipeline.zh-CN'
 
 const zhCN = {
   inbox,
@@ -923,6 +924,7 @@ const zhCN = {
         note: '备注',
         contacts: '联系人',
         changes: '客户变更',
+        opportunities: pipeline.timelineFilter,
       },
       kinds: {
         account_created: '创建客户',
@@ -946,6 +948,7 @@ const zhCN = {
         promise_kept: '按时兑现承诺',
         promise_late: '逾期兑现承诺',
         promise_broken: '承诺未兑现',
+        ...pipelineTimelineKinds,
       },
     },
     transfer: {
@@ -1320,6 +1323,7 @@ const zhCN = {
   webchat,
   contracts,
   orders,
+  pipeline,
 }
 
 export default zhCN

@@ -122,6 +122,49 @@ export const routes: RouteRecordRaw[] = [
         component: () => import('@/views/inbox/InboxView.vue'),
         meta: { title: 'nav.inbox', permissions: PAGE_PERMISSIONS.inbox },
       },
+      // 商机 (issue 5)
+      {
+        path: 'pipeline',
+        name: 'pipeline-board',
+        component: () => import('@/views/pipeline/PipelineBoardView.vue'),
+        meta: { title: 'pipeline.nav.board', section: 'pipeline.nav.group', permissions: PAGE_PERMISSIONS.pipeline },
+      },
+      {
+        path: 'pipeline/list',
+        name: 'pipeline-list',
+        component: () => import('@/views/pipeline/PipelineListView.vue'),
+        meta: { title: 'pipeline.nav.list', section: 'pipeline.nav.group', permissions: PAGE_PERMISSIONS.pipeline },
+      },
+      {
+        path: 'pipeline/forecast',
+        name: 'pipeline-forecast',
+        component: () => import('@/views/pipeline/ForecastView.vue'),
+        meta: { title: 'pipeline.nav.forecast', section: 'pipeline.nav.group', permissions: PAGE_PERMISSIONS.pipeline },
+      },
+      {
+        path: 'pipeline/approvals',
+        name: 'pipeline-approvals',
+        component: () => import('@/views/pipeline/PipelineApprovals.vue'),
+        meta: { title: 'pipeline.nav.approvals', section: 'pipeline.nav.group', permissions: PAGE_PERMISSIONS.pipelineApprovals },
+      },
+      {
+        path: 'opportunities/:id',
+        name: 'opportunity-detail',
+        component: () => import('@/views/pipeline/OpportunityDetailView.vue'),
+        meta: { title: 'pipeline.nav.detail', section: 'pipeline.nav.group', permissions: PAGE_PERMISSIONS.pipeline },
+      },
+      {
+        path: 'tech-support',
+        name: 'tech-support',
+        component: () => import('@/views/pipeline/TechSupportView.vue'),
+        meta: { title: 'pipeline.nav.techSupport', section: 'pipeline.nav.group', permissions: PAGE_PERMISSIONS.techSupport },
+      },
+      {
+        path: 'admin/pipelines',
+        name: 'pipeline-admin',
+        component: () => import('@/views/pipeline/PipelineAdminView.vue'),
+        meta: { title: 'pipeline.nav.admin', section: 'nav.admin', permissions: PAGE_PERMISSIONS.pipelineAdmin },
+      },
       { path: 'account', name: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: 'nav.account' } },
       {
         path: 'admin/users',

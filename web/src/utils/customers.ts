@@ -187,6 +187,27 @@ export const KNOWN_TIMELINE_KINDS = [
   ...FIELD_CHANGE_KINDS,
 ] as const
 
+/** What the pipeline (商机) writes on the account's timeline. */
+export const OPPORTUNITY_KINDS = [
+  'opportunity_created',
+  'opportunity_stage_changed',
+  'opportunity_won',
+  'opportunity_lost',
+  'requirement_added',
+  'requirement_analysed',
+  'support_requested',
+  'support_answered',
+  'solution_submitted',
+  'solution_approved',
+  'solution_rejected',
+  'demo_requested',
+  'demo_approved',
+  'demo_rejected',
+  'demo_completed',
+  'negotiation_recorded',
+  'research_note_added',
+] as const
+
 /** Filter chips of the timeline: each is a set of kinds (none = every kind). */
 export const TIMELINE_FILTERS: { key: string; kinds: string[] }[] = [
   { key: 'all', kinds: [] },
@@ -196,6 +217,7 @@ export const TIMELINE_FILTERS: { key: string; kinds: string[] }[] = [
   { key: 'note', kinds: ['note'] },
   { key: 'contacts', kinds: ['contact_added'] },
   { key: 'changes', kinds: ['account_created', 'account_transferred', 'account_merged', 'account_archived', ...FIELD_CHANGE_KINDS] },
+  { key: 'opportunities', kinds: [...OPPORTUNITY_KINDS] },
 ]
 
 export type TimelineIcon = 'phone' | 'meeting' | 'visit' | 'note' | 'created' | 'contact' | 'transfer' | 'merge' | 'archive' | 'change' | 'generic'

@@ -1,0 +1,1 @@
+import{or as e}from"./css-_eSiRXaB.js";function t(){if(!arguments.length)return[];var t=arguments[0];return e(t)?t:[t]}export{t};

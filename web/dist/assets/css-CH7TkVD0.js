@@ -1,1 +1,0 @@
-import"./css-CwoHjAcK.js";import"./css-By1dXBsv.js";

@@ -1,5 +1,0 @@
-import{Va as e,Wt as t,Za as n,_i as r,in as i,lr as a,oi as o,qt as s,sr as c,zr as l}from"./css-CwoHjAcK.js";var u=e=>{let t=o();return l(()=>t?.proxy?.$props?.[e])},d={prefix:Math.floor(Math.random()*1e4),current:0},f=Symbol(`elIdInjection`),p=()=>o()?r(f,d):d,m=e=>{let t=p();!a&&t===d&&i(`IdInjection`,`Looks like you are using server rendering, you must provide a id provider to ensure the hydration process to be succeed
-usage: app.provide(ID_INJECTION_KEY, {
-  prefix: number,
-  current: number,
-})`);let r=s();return c(()=>n(e)||`${r.value}-id-${t.prefix}-${t.current++}`)},h=Symbol(`formContextKey`),g=Symbol(`formItemContextKey`),_=(i,a={})=>{let o=e(void 0),s=a.prop?o:u(`size`),c=a.global?o:t(),d=a.form?{size:void 0}:r(h,void 0),f=a.formItem?{size:void 0}:r(g,void 0);return l(()=>s.value||n(i)||f?.size||d?.size||c.value||``)},v=e=>{let t=u(`disabled`),i=r(h,void 0);return l(()=>t.value??n(e)??i?.disabled??!1)};export{m as a,g as i,_ as n,p as o,h as r,v as t};

@@ -1,1 +1,0 @@
-import{Cr as e}from"./css-CwoHjAcK.js";var t=t=>[``,...e].includes(t);export{t};
