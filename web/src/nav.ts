@@ -1,6 +1,12 @@
 import type { Component } from 'vue'
 import {
   Avatar,
+  Checked,
+  Goods,
+  PriceTag,
+  Stamp,
+  Tickets,
+  Tools,
   Calendar,
   Document,
   DataLine,
@@ -27,6 +33,12 @@ export const PAGE_PERMISSIONS: Record<string, string[]> = {
   roles: ['roles.manage'],
   audit: ['audit.read'],
   jobs: ['jobs.manage'],
+  // 报价: quotes, catalog and price lists for whoever quotes; approvals for approvers
+  quotes: ['quotes.read'],
+  quoteCreate: ['quotes.create'],
+  approvals: ['quotes.approve'],
+  approvalRules: ['quotes.configure', 'quotes.approve'],
+  quoteSettings: ['quotes.configure'],
 }
 
 export interface NavItem {
@@ -55,6 +67,19 @@ export const NAV_ITEMS: NavItem[] = [
     ],
   },
   { key: 'customers', label: 'nav.customers', icon: Postcard, path: '/customers', permissions: PAGE_PERMISSIONS.customers },
+  {
+    key: 'quotes-group',
+    label: 'quotes.nav.group',
+    icon: Tickets,
+    children: [
+      { key: 'quotes', label: 'quotes.nav.quotes', icon: Tickets, path: '/quotes', permissions: PAGE_PERMISSIONS.quotes },
+      { key: 'products', label: 'quotes.nav.products', icon: Goods, path: '/products', permissions: PAGE_PERMISSIONS.quotes },
+      { key: 'price-lists', label: 'quotes.nav.priceLists', icon: PriceTag, path: '/price-lists', permissions: PAGE_PERMISSIONS.quotes },
+      { key: 'approval-rules', label: 'quotes.nav.rules', icon: Checked, path: '/approval-rules', permissions: PAGE_PERMISSIONS.approvalRules },
+      { key: 'quote-settings', label: 'quotes.nav.settings', icon: Tools, path: '/quote-settings', permissions: PAGE_PERMISSIONS.quoteSettings },
+    ],
+  },
+  { key: 'approvals', label: 'approvals.nav', icon: Stamp, path: '/approvals', permissions: PAGE_PERMISSIONS.approvals },
   { key: 'account', label: 'nav.account', icon: Avatar, path: '/account' },
   {
     key: 'admin',

@@ -1,5 +1,7 @@
 // English catalog. Same keys as zh-CN.ts (checked by the type below and by a test).
 import type { MessageSchema } from './zh-CN'
+import quotes from './quotes.en'
+import approvals from './approvals.en'
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> }
 
@@ -850,6 +852,10 @@ const en: Shape<MessageSchema> = {
         promise_kept: 'Promise kept',
         promise_late: 'Promise kept late',
         promise_broken: 'Promise broken',
+        quote_created: 'Quote created',
+        quote_sent: 'Quote sent',
+        quote_accepted: 'Quote accepted',
+        quote_changes_requested: 'Quote changes requested',
       },
     },
     transfer: {
@@ -1221,6 +1227,8 @@ const en: Shape<MessageSchema> = {
       activity: 'Conversations',
     },
   },
+  quotes,
+  approvals,
 }
 
 export default en

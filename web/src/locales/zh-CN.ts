@@ -1,5 +1,8 @@
 // Simplified Chinese catalog (the default). en.ts must have exactly the same keys:
 // src/__tests__/i18n.spec.ts checks it. vue-i18n treats { } @ | as syntax: avoid them in texts.
+import quotes from './quotes.zh-CN'
+import approvals from './approvals.zh-CN'
+
 const zhCN = {
   app: {
     name: 'Prelude 售前沟通',
@@ -847,6 +850,10 @@ const zhCN = {
         promise_kept: '按时兑现承诺',
         promise_late: '逾期兑现承诺',
         promise_broken: '承诺未兑现',
+        quote_created: '新建报价单',
+        quote_sent: '发送报价单',
+        quote_accepted: '客户接受报价',
+        quote_changes_requested: '客户要求修改报价',
       },
     },
     transfer: {
@@ -1218,6 +1225,8 @@ const zhCN = {
       activity: '沟通记录',
     },
   },
+  quotes,
+  approvals,
 }
 
 export default zhCN

@@ -72,7 +72,8 @@ export const parsePercent = (s: string) => parseFixed(s, 2)
 
 /** A money amount typed in yuan ("1,234.5", "¥99") as fen, or null. At most two decimals; no sign. */
 export function parseYuan(s: string): bigint | null {
-  const t = s.trim().replace(/^[¥￥]/, '').replace(/,/g, '')
+  // a leading yen sign (half or full width) and thousands separators are allowed
+  const t = s.trim().replace(/^[\u00a5\uffe5]/, '').replace(/,/g, '')
   return parseFixed(t, 2)
 }
 

