@@ -25,6 +25,7 @@ import {
 } from './lib/prelude.js'
 import { customerJourneys } from './journeys/customers.js'
 import { followupJourneys } from './journeys/followups.js'
+import { quoteJourneys } from './journeys/quotes.js'
 
 /** The colleague created in the administration journey. */
 const USER = {
@@ -265,6 +266,9 @@ describe('Prelude in the browser', () => {
 
   // Follow-ups and promises: also before two-step verification.
   followupJourneys(journey)
+
+  // Quotes: catalog, approval by authority, PDF and the acceptance link (also before two-step verification).
+  quoteJourneys(journey)
 
   it('two-factor: enable with a computed code, then sign-in asks for it', async () => {
     await journey(async (page) => {
