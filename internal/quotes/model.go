@@ -95,7 +95,10 @@ type PriceListItem struct {
 	ProductID   string `json:"product_id"`
 	ProductCode string `json:"product_code"`
 	ProductName string `json:"product_name"`
-	Price       int64  `json:"price"`
+	// ListPrice is the product's catalog price, shown beside the list's
+	// price (read-only: ignored when saving).
+	ListPrice int64 `json:"list_price"`
+	Price     int64 `json:"price"`
 }
 
 // PriceListInput creates or changes a price list; Items, when given,

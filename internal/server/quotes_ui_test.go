@@ -58,6 +58,12 @@ func TestQuotesUIReads(t *testing.T) {
 		}
 		q.sales.Do("GET", "/api/v1/quotes?status=nope", nil).Expect(t, 400)
 
+		// A price list shows each product's catalog price beside its own.
+		pl := q.admin.Do("POST", "/api/v1/price-lists", map[string]any{"name": "医院渠道价", "items": []map[string]any{{"product_id": prod, "price": 95_000, "list_price": 1}}}).Expect(t, 201)
+		if items, _ := pl.Map()["items"].([]any); len(items) != 1 || items[0].(map[string]any)["list_price"] != float64(100_000) || items[0].(map[string]any)["price"] != float64(95_000) {
+			t.Fatalf("price list items: %s", pl.Body)
+		}
+
 		// Every version of one quote, newest first.
 		var v2 quoteView
 		q.sales.Do("POST", "/api/v1/quotes/"+a.ID+"/versions", nil).Expect(t, 201).JSON(&v2)

@@ -49,6 +49,8 @@ export interface PriceListItem {
   product_id: string
   product_code?: string
   product_name?: string
+  /** the product's catalog price (read-only) */
+  list_price?: number
   price: number
 }
 

@@ -155,6 +155,7 @@ export default {
     noItems: 'No product prices yet',
     empty: 'No price lists yet',
     pick: 'Pick a price list on the left',
+    noLimit: 'No end date',
     validity: {
       active: 'In force',
       future: 'Not yet valid',

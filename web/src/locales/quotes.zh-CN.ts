@@ -157,6 +157,7 @@ export default {
     noItems: '还没有产品价格',
     empty: '还没有价格表',
     pick: '请在左侧选择价格表',
+    noLimit: '长期有效',
     validity: {
       active: '生效中',
       future: '未生效',
