@@ -50,6 +50,18 @@ function field(page, id) {
   return page.locator(`input[data-testid="${id}"], textarea[data-testid="${id}"], [data-testid="${id}"] input, [data-testid="${id}"] textarea`).first()
 }
 
+/** Runs a command-line tool the journey needs, saying how to install it when it is missing. */
+function run(cmd, args, opts = {}) {
+  try {
+    return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'], ...opts })
+  } catch (e) {
+    if (e.code === 'ENOENT') {
+      throw new Error(`${cmd} is not installed: apt-get install -y poppler-utils tesseract-ocr tesseract-ocr-chi-sim (scripts/test.sh does it)`)
+    }
+    throw e
+  }
+}
+
 /** A date `days` from today in China Standard Time, as YYYY-MM-DD. */
 function cstDate(days) {
   return new Date(Date.now() + 8 * 3600_000 + days * 86400_000).toISOString().slice(0, 10)
@@ -378,13 +390,13 @@ export function quoteJourneys(journey) {
       const dir = mkdtempSync(join(tmpdir(), 'prelude-quote-'))
       const pdf = join(dir, 'quote.pdf')
       writeFileSync(pdf, await res.body())
-      execFileSync('pdftoppm', ['-r', '150', '-f', '1', '-l', '1', '-png', pdf, join(dir, 'page')])
+      run('pdftoppm', ['-r', '150', '-f', '1', '-l', '1', '-png', pdf, join(dir, 'page')])
       const png = join(dir, readdirSync(dir).find((f) => f.startsWith('page') && f.endsWith('.png')))
-      const ocr = execFileSync('tesseract', [png, 'stdout', '-l', 'chi_sim'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\s+/g, '')
+      const ocr = run('tesseract', [png, 'stdout', '-l', 'chi_sim'], { encoding: 'utf8' }).replace(/\s+/g, '')
       assert.ok(ocr.includes('报价单'), `OCR of page 1 finds 报价单: ${ocr.slice(0, 300)}`)
       assert.ok(ocr.includes('明远医疗') || ocr.includes('广州明远'), `OCR of page 1 finds the customer: ${ocr.slice(0, 300)}`)
       copyFileSync(png, join(IMAGES_DIR, 'quotes-pdf.png'))
-      const text = execFileSync('pdftotext', ['-enc', 'UTF-8', pdf, '-'], { encoding: 'utf8' })
+      const text = run('pdftotext', ['-enc', 'UTF-8', pdf, '-'], { encoding: 'utf8' })
       assert.ok(text.includes(UPPER), `pdftotext finds the 大写金额 ${UPPER}`)
       assert.ok(text.includes(COMPANY), 'and the letterhead')
 
