@@ -277,8 +277,10 @@ export function quoteJourneys(journey) {
       await seeText(approval, `部门负责人 ${HEAD.displayName}`)
       await seeText(page.getByTestId('send-blocked-reason'), '正在审批中')
       assert.equal(await page.getByTestId('quote-send').isDisabled(), true)
-      await approval.scrollIntoViewIfNeeded()
       await shot(page, 'quotes-blocked')
+      await approval.scrollIntoViewIfNeeded()
+      await page.mouse.move(10, 10)
+      await approval.screenshot({ path: join(IMAGES_DIR, 'quotes-approval-steps.png'), animations: 'disabled' })
     })
   })
 
