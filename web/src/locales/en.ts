@@ -145,6 +145,7 @@ const en: Shape<MessageSchema> = {
     security: 'Security',
     system: 'System',
     customers: 'Customer archive',
+    quotes: 'Quotes',
   },
   permissions: {
     users: {
@@ -177,6 +178,18 @@ const en: Shape<MessageSchema> = {
       merge: 'Merge duplicate customers',
       import: 'Import customers',
       export: 'Export customers',
+    },
+    quotes: {
+      read: 'See quotes',
+      create: 'Create quotes',
+      update: 'Edit and submit quotes',
+      send: 'Send quotes',
+      approve: 'Approve quotes',
+      configure: 'Configure quotes (rules, letterhead, numbering)',
+    },
+    products: {
+      manage: 'Manage products and price lists',
+      cost: 'See costs and margins',
     },
   },
   setup: {

@@ -143,6 +143,7 @@ const zhCN = {
     security: '安全',
     system: '系统',
     customers: '客户档案',
+    quotes: '报价',
   },
   permissions: {
     users: {
@@ -175,6 +176,18 @@ const zhCN = {
       merge: '合并重复客户',
       import: '导入客户',
       export: '导出客户',
+    },
+    quotes: {
+      read: '查看报价单',
+      create: '新建报价单',
+      update: '编辑与提交报价单',
+      send: '发送报价单',
+      approve: '审批报价',
+      configure: '配置报价（审批规则、信头、编号）',
+    },
+    products: {
+      manage: '管理产品与价格表',
+      cost: '查看成本与毛利',
     },
   },
   setup: {
