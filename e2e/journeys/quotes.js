@@ -284,7 +284,7 @@ export function quoteJourneys(journey) {
     })
   })
 
-  it('quotes: 200 lines pasted from a spreadsheet stay quick to edit and save with the same totals as the server', async () => {
+  it('quotes: 200 lines pasted from a spreadsheet stay quick to edit, save with the same totals as the server, and carry into a new version', async () => {
     await journey(async (page) => {
       await signInAs(page, SALES)
       await page.goto(`/quotes/new?account_id=${state.accountId}`)
@@ -337,6 +337,19 @@ export function quoteJourneys(journey) {
       assert.equal(await page.getByTestId('totals-total').innerText(), live, 'the server computed what the browser showed')
       assert.equal(await page.getByTestId('totals-mismatch').count(), 0)
       await seeText(page.getByTestId('quote-builder'), '明细（200 行）')
+
+      // a new version copies the lines; the old one becomes read-only
+      const v1 = page.url()
+      await page.getByTestId('quote-new-version').click()
+      await page.locator('.el-message-box').getByRole('button', { name: '新建版本' }).click()
+      await page.waitForURL((u) => u.href !== v1 && /\/quotes\/[0-9a-f-]{20,}$/.test(u.pathname))
+      await seeText(page.getByTestId('quote-versions'), 'v2')
+      await seeText(page.getByTestId('quote-builder'), '明细（200 行）')
+      assert.equal(await page.getByTestId('totals-total').innerText(), live)
+      await page.goto(v1)
+      await seeText(page.getByTestId('old-version'), '这是历史版本 v1，只读')
+      assert.equal(await page.getByTestId('quote-save').count(), 0, 'an old version cannot be saved')
+      assert.equal(await page.getByTestId('line-0-qty').getAttribute('readonly'), '')
     })
   })
 
