@@ -29,6 +29,7 @@ import { webchatJourneys } from './journeys/webchat.js'
 import { contractJourneys } from './journeys/contracts.js'
 import { inboxJourneys } from './journeys/inbox.js'
 import { pipelineJourneys } from './journeys/pipeline.js'
+import { quoteJourneys } from './journeys/quotes.js'
 
 /** The colleague created in the administration journey. */
 const USER = {
@@ -278,6 +279,8 @@ describe('Prelude in the browser', () => {
   inboxJourneys(journey)
   // The opportunity pipeline: also before two-step verification.
   pipelineJourneys(journey)
+  // Quotes: catalog, approval by authority, PDF and the acceptance link (also before two-step verification).
+  quoteJourneys(journey)
 
   it('two-factor: enable with a computed code, then sign-in asks for it', async () => {
     await journey(async (page) => {

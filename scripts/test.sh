@@ -20,9 +20,14 @@ pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not reachable on 127.0.
 export PRELUDE_TEST_DATABASE_URL="${PRELUDE_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
 
 step "Tools the tests use"
-# pdftotext reads back the Chinese text of generated quote PDFs.
-if ! command -v pdftotext >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+# pdftotext reads back the Chinese text of generated quote PDFs; the browser
+# tests also render a quote's first page (pdftoppm) and OCR it (tesseract with
+# the Simplified Chinese model).
+missing=""
+command -v pdftotext >/dev/null || missing="$missing poppler-utils"
+{ command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx chi_sim; } || missing="$missing tesseract-ocr tesseract-ocr-chi-sim"
+if [ -n "$missing" ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
 
 step "gofmt, go vet, staticcheck"

@@ -364,8 +364,9 @@ export function pipelineJourneys(journey) {
       // -- the head's approvals
       await signOutNow(page)
       await signInAs(page, HEAD)
-      await page.getByTestId('nav-pipeline').click()
-      await page.getByTestId('nav-pipeline-approvals').click()
+      // the approval centre: the pipeline's tab beside the quotes'
+      await page.getByTestId('nav-approvals').click()
+      await page.getByTestId('approvals-tab-pipeline').click()
       await page.getByTestId('pipeline-approvals').waitFor()
       const sols = page.getByTestId('approvals-solutions')
       await seeText(sols, SOLUTION)

@@ -21,6 +21,15 @@ type API struct {
 	public *auth.Limiter
 }
 
+// quotePage is a page of quotes with the count and amounts of everything
+// the filter selects (not just this page), per currency.
+type quotePage struct {
+	Items      []*Quote   `json:"items"`
+	NextCursor *string    `json:"next_cursor"`
+	Total      int        `json:"total"`
+	Sums       []QuoteSum `json:"sums"`
+}
+
 func writeQuote(w http.ResponseWriter, status int, q *Quote) {
 	httpx.SetETag(w, q.Version)
 	httpx.WriteJSON(w, status, q)
@@ -276,14 +285,15 @@ func (a *API) Routes(rt *httpx.Router) {
 		})
 	// ---- quotes ----
 	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/quotes", Tag: "quotes", Summary: "Quotes in my data scope, newest first", Permission: authz.QuotesRead,
-		Query: []string{"q", "account_id", "opportunity_id", "owner_id", "status", "all_versions", "limit", "cursor"}, Response: httpx.Page[*Quote]{}},
+		Query: []string{"q", "account_id", "opportunity_id", "owner_id", "status", "root_id", "all_versions", "limit", "cursor"}, Response: quotePage{}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			lp, err := httpx.ParseList(r)
 			if err != nil {
 				return err
 			}
 			q := r.URL.Query()
-			f := QuoteFilter{AccountID: q.Get("account_id"), OpportunityID: q.Get("opportunity_id"), OwnerID: q.Get("owner_id"), Status: q.Get("status")}
+			f := QuoteFilter{AccountID: q.Get("account_id"), OpportunityID: q.Get("opportunity_id"), OwnerID: q.Get("owner_id"), Status: q.Get("status"),
+				RootID: q.Get("root_id"), Q: lp.Q}
 			all, err := httpx.QueryBool(r, "all_versions")
 			if err != nil {
 				return err
@@ -293,7 +303,16 @@ func (a *API) Routes(rt *httpx.Router) {
 			if err != nil {
 				return err
 			}
-			httpx.WriteJSON(w, 200, httpx.NewPage(items, next, len(items)))
+			sums, err := s.SumQuotes(r.Context(), f)
+			if err != nil {
+				return err
+			}
+			count := 0
+			for _, sum := range sums {
+				count += sum.Count
+			}
+			p := httpx.NewPage(items, next, count)
+			httpx.WriteJSON(w, 200, quotePage{Items: p.Items, NextCursor: p.NextCursor, Total: p.Total, Sums: sums})
 			return nil
 		})
 	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/quotes", Tag: "quotes", Summary: "Create a quote (v1, numbered)", Permission: authz.QuotesCreate,
@@ -405,6 +424,16 @@ func (a *API) Routes(rt *httpx.Router) {
 				return err
 			}
 			httpx.WriteJSON(w, 200, res)
+			return nil
+		})
+	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/quotes/{id}/links", Tag: "quotes", Summary: "The acceptance links of a quote version (expiry and answers; tokens are shown only when made)",
+		Permission: authz.QuotesRead, Response: httpx.Page[QuoteLink]{}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			items, err := s.Links(r.Context(), r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			httpx.WriteJSON(w, 200, httpx.NewPage(items, nil, len(items)))
 			return nil
 		})
 	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/quotes/{id}/pdf", Tag: "quotes", Summary: "The quote as PDF (lang=zh-CN|en)", Permission: authz.QuotesRead, Query: []string{"lang"}},

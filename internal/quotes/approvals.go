@@ -610,7 +610,52 @@ func (s *Service) Inbox(ctx context.Context) ([]*Quote, error) {
 			out = append(out, q)
 		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	// The approver decides on the reasons: each quote carries its current
+	// round's approvals (which rule, why, which step, who else decided).
+	return out, s.attachRoundApprovals(ctx, out)
+}
+
+// attachRoundApprovals loads the current round's approvals of quotes in
+// one query per 500 quotes.
+func (s *Service) attachRoundApprovals(ctx context.Context, qs []*Quote) error {
+	byID := make(map[string]*Quote, len(qs))
+	ids := make([]any, 0, len(qs))
+	for _, q := range qs {
+		q.Approvals = []Approval{}
+		byID[q.ID] = q
+		ids = append(ids, q.ID)
+	}
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		rows, err := s.db.Query(ctx, `SELECT quote_id, id, round, rule_id, rule_name, reason, step, approver_kind, approver_role, approver_user_id, status,
+			decided_by, decided_at, comment FROM quote_approvals WHERE quote_id IN (`+db.Placeholders(len(chunk))+`) ORDER BY round, step, rule_name, id`, chunk...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var qid string
+			var a Approval
+			var decided db.Time
+			if err := rows.Scan(&qid, &a.ID, &a.Round, &a.RuleID, &a.RuleName, &a.Reason, &a.Step, &a.ApproverKind, &a.ApproverRole, &a.ApproverUserID,
+				&a.Status, &a.DecidedBy, &decided, &a.Comment); err != nil {
+				rows.Close()
+				return err
+			}
+			a.DecidedAt = timePtr(decided)
+			if q := byID[qid]; q != nil && a.Round == q.ApprovalRound {
+				q.Approvals = append(q.Approvals, a)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -311,7 +311,7 @@ func (s *Service) getPriceList(ctx context.Context, q db.Querier, id string) (*P
 		return nil, err
 	}
 	pl.CreatedAt, pl.UpdatedAt = timeOf(created), timeOf(updated)
-	rows, err := q.Query(ctx, `SELECT i.product_id, p.code, p.name, i.price FROM price_list_items i JOIN products p ON p.id = i.product_id
+	rows, err := q.Query(ctx, `SELECT i.product_id, p.code, p.name, p.list_price, i.price FROM price_list_items i JOIN products p ON p.id = i.product_id
 		WHERE i.price_list_id = ? ORDER BY p.code_key`, id)
 	if err != nil {
 		return nil, err
@@ -320,7 +320,7 @@ func (s *Service) getPriceList(ctx context.Context, q db.Querier, id string) (*P
 	pl.Items = []PriceListItem{}
 	for rows.Next() {
 		var it PriceListItem
-		if err := rows.Scan(&it.ProductID, &it.ProductCode, &it.ProductName, &it.Price); err != nil {
+		if err := rows.Scan(&it.ProductID, &it.ProductCode, &it.ProductName, &it.ListPrice, &it.Price); err != nil {
 			return nil, err
 		}
 		pl.Items = append(pl.Items, it)

@@ -168,7 +168,8 @@ func (s *Service) PublicQuote(ctx context.Context, token string) (*PublicQuote, 
 		if err != nil {
 			return err
 		}
-		out = &PublicQuote{Number: qt.Number, VersionNo: qt.VersionNo, Title: qt.Title, CompanyName: set.CompanyName, Customer: qt.AccountName,
+		out = &PublicQuote{Number: qt.Number, VersionNo: qt.VersionNo, Title: qt.Title, CompanyName: set.CompanyName, CompanyInfo: set.CompanyInfo,
+			Logo: set.LogoPNGBase64, Customer: qt.AccountName,
 			Currency: qt.Currency, ValidUntil: qt.ValidUntil, PaymentTerms: qt.PaymentTerms, DeliveryTerms: qt.DeliveryTerms, Notes: qt.Notes,
 			Status: qt.Status, ExpiresAt: time.Time(l.expires), Answer: l.answer, Lines: make([]PublicLine, len(qt.Lines)),
 			Totals: PublicTotals{Subtotal: qt.Totals.Subtotal, OverallDiscount: qt.Totals.OverallDiscount, Net: qt.Totals.Net, Tax: qt.Totals.Tax,
@@ -251,4 +252,34 @@ func (s *Service) Answer(ctx context.Context, token string, accept bool, in Answ
 		return nil, err
 	}
 	return s.PublicQuote(ctx, token)
+}
+
+// Links lists a quote version's acceptance links, newest first (without
+// tokens: they are shown once, when made).
+func (s *Service) Links(ctx context.Context, id string) ([]QuoteLink, error) {
+	out := []QuoteLink{}
+	err := s.db.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
+		if _, err := s.visibleQuote(ctx, tx, id); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT l.id, l.email, COALESCE(u.display_name, ''), l.created_at, l.expires_at, l.answer, l.answered_at, l.answered_by, l.comment
+			FROM quote_links l LEFT JOIN users u ON u.id = l.created_by WHERE l.quote_id = ? ORDER BY l.created_at DESC, l.id DESC LIMIT 100`, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		now := tx.Now()
+		for rows.Next() {
+			var l QuoteLink
+			var created, expires, answered db.Time
+			if err := rows.Scan(&l.ID, &l.Email, &l.CreatedBy, &created, &expires, &l.Answer, &answered, &l.AnsweredBy, &l.Comment); err != nil {
+				return err
+			}
+			l.CreatedAt, l.ExpiresAt, l.AnsweredAt = timeOf(created), timeOf(expires), timePtr(answered)
+			l.Expired = l.Answer == "" && now.After(l.ExpiresAt)
+			out = append(out, l)
+		}
+		return rows.Err()
+	})
+	return out, err
 }

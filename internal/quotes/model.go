@@ -95,7 +95,10 @@ type PriceListItem struct {
 	ProductID   string `json:"product_id"`
 	ProductCode string `json:"product_code"`
 	ProductName string `json:"product_name"`
-	Price       int64  `json:"price"`
+	// ListPrice is the product's catalog price, shown beside the list's
+	// price (read-only: ignored when saving).
+	ListPrice int64 `json:"list_price"`
+	Price     int64 `json:"price"`
 }
 
 // PriceListInput creates or changes a price list; Items, when given,
@@ -288,6 +291,22 @@ type SendResult struct {
 	Emailed   bool      `json:"emailed"`
 }
 
+// QuoteLink is an acceptance link as its quote's team sees it later: when
+// it was made and expires, and the customer's answer. The token itself is
+// shown once, when the link is made (only its hash is kept).
+type QuoteLink struct {
+	ID         string     `json:"id"`
+	Email      string     `json:"email"`
+	CreatedBy  string     `json:"created_by"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	Expired    bool       `json:"expired"`
+	Answer     string     `json:"answer"` // "", accepted, changes_requested
+	AnsweredAt *time.Time `json:"answered_at"`
+	AnsweredBy string     `json:"answered_by"`
+	Comment    string     `json:"comment"`
+}
+
 // PublicQuote is what the customer sees through the link: no cost, margin,
 // owner or internal notes of approval.
 type PublicQuote struct {
@@ -295,6 +314,8 @@ type PublicQuote struct {
 	VersionNo     int          `json:"version_no"`
 	Title         string       `json:"title"`
 	CompanyName   string       `json:"company_name"`
+	CompanyInfo   string       `json:"company_info"`
+	Logo          string       `json:"logo_base64,omitempty"`
 	Customer      string       `json:"customer"`
 	Currency      string       `json:"currency"`
 	ValidUntil    string       `json:"valid_until"`
@@ -345,6 +366,9 @@ type Settings struct {
 	CompanyInfo   string `json:"company_info"`
 	LogoPNGBase64 string `json:"logo_base64"`
 	NumberPattern string `json:"number_pattern"`
+	// TaxRates are the VAT rates a product or line may use (read-only: set
+	// by the server's configuration; ignored when saving).
+	TaxRates []string `json:"tax_rates,omitempty"`
 }
 
 // OpportunityLookup finds an opportunity's account and owner; the pipeline

@@ -187,22 +187,30 @@ func (s *Service) GetQuote(ctx context.Context, id string) (*Quote, error) {
 
 // QuoteFilter selects quotes.
 type QuoteFilter struct {
-	AccountID, OpportunityID, Status, OwnerID string
-	AllVersions                               bool
+	AccountID, OpportunityID, Status, OwnerID, RootID, Q string
+	AllVersions                                          bool
 }
 
-// ListQuotes lists quotes in scope, newest first (current versions unless
-// AllVersions).
-func (s *Service) ListQuotes(ctx context.Context, f QuoteFilter, lp httpx.ListParams) ([]*Quote, *httpx.Cursor, error) {
-	p := authz.From(ctx)
-	if err := p.Require(authz.QuotesRead); err != nil {
-		return nil, nil, err
-	}
+// QuoteSum is the count and amounts of the quotes a filter selects in one
+// currency (amounts of different currencies are never added up).
+type QuoteSum struct {
+	Currency string `json:"currency"`
+	Count    int    `json:"count"`
+	Net      int64  `json:"net"`
+	Total    int64  `json:"total"`
+}
+
+// quoteWhere is the WHERE clause of a filter inside the caller's scope
+// (current versions unless AllVersions or a root is asked for).
+func quoteWhere(p *authz.Principal, f QuoteFilter) ([]string, []any, error) {
 	scope, args := p.Filter(quoteScope)
 	where := []string{scope}
 	add := func(c string, a ...any) { where = append(where, c); args = append(args, a...) }
-	if !f.AllVersions {
+	if !f.AllVersions && f.RootID == "" {
 		add("q.is_current = ?", true)
+	}
+	if f.RootID != "" {
+		add("q.root_id = ?", f.RootID)
 	}
 	if f.AccountID != "" {
 		add("q.account_id = ?", f.AccountID)
@@ -219,16 +227,34 @@ func (s *Service) ListQuotes(ctx context.Context, f QuoteFilter, lp httpx.ListPa
 		}
 		add("q.status = ?", f.Status)
 	}
-	if lp.Q != "" {
-		like := "%" + strings.ToLower(lp.Q) + "%"
+	if f.Q != "" {
+		like := "%" + strings.ToLower(f.Q) + "%"
 		add("(LOWER(q.number) LIKE ? OR LOWER(q.title) LIKE ? OR LOWER(a.name) LIKE ?)", like, like, like)
+	}
+	return where, args, nil
+}
+
+// ListQuotes lists quotes in scope, newest first (current versions unless
+// AllVersions; every version of one quote, newest first, with RootID).
+func (s *Service) ListQuotes(ctx context.Context, f QuoteFilter, lp httpx.ListParams) ([]*Quote, *httpx.Cursor, error) {
+	p := authz.From(ctx)
+	if err := p.Require(authz.QuotesRead); err != nil {
+		return nil, nil, err
+	}
+	if f.Q == "" {
+		f.Q = lp.Q
+	}
+	where, args, err := quoteWhere(p, f)
+	if err != nil {
+		return nil, nil, err
 	}
 	if lp.Cursor != nil {
 		ms, err := strconv.ParseInt(lp.Cursor.Key, 10, 64)
 		if err != nil {
 			return nil, nil, httpx.BadParam("cursor")
 		}
-		add("(q.created_at < ? OR (q.created_at = ? AND q.id < ?))", ms, ms, lp.Cursor.ID)
+		where = append(where, "(q.created_at < ? OR (q.created_at = ? AND q.id < ?))")
+		args = append(args, ms, ms, lp.Cursor.ID)
 	}
 	rows, err := s.db.Query(ctx, "SELECT "+quoteCols+quoteFrom+" WHERE "+strings.Join(where, " AND ")+" ORDER BY q.created_at DESC, q.id DESC LIMIT ?", append(args, lp.Limit+1)...)
 	if err != nil {
@@ -254,6 +280,39 @@ func (s *Service) ListQuotes(ctx context.Context, f QuoteFilter, lp httpx.ListPa
 		next = &httpx.Cursor{Key: strconv.FormatInt(db.Ms(last.CreatedAt), 10), ID: last.ID}
 	}
 	return out, next, nil
+}
+
+// SumQuotes counts the quotes a filter selects in scope and adds up their
+// amounts per currency (what the list's footer shows for every page, not
+// just the one on screen).
+func (s *Service) SumQuotes(ctx context.Context, f QuoteFilter) ([]QuoteSum, error) {
+	p := authz.From(ctx)
+	if err := p.Require(authz.QuotesRead); err != nil {
+		return nil, err
+	}
+	where, args, err := quoteWhere(p, f)
+	if err != nil {
+		return nil, err
+	}
+	join := ""
+	if f.Q != "" {
+		join = " LEFT JOIN accounts a ON a.id = q.account_id"
+	}
+	rows, err := s.db.Query(ctx, "SELECT q.currency, COUNT(*), CAST(COALESCE(SUM(q.net), 0) AS BIGINT), CAST(COALESCE(SUM(q.total), 0) AS BIGINT) FROM quotes q"+join+
+		" WHERE "+strings.Join(where, " AND ")+" GROUP BY q.currency ORDER BY COUNT(*) DESC, q.currency", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []QuoteSum{}
+	for rows.Next() {
+		var sum QuoteSum
+		if err := rows.Scan(&sum.Currency, &sum.Count, &sum.Net, &sum.Total); err != nil {
+			return nil, err
+		}
+		out = append(out, sum)
+	}
+	return out, rows.Err()
 }
 
 // ---- writing ----

@@ -130,7 +130,10 @@ const (
 
 // Settings returns the letterhead and numbering settings.
 func (s *Service) Settings(ctx context.Context) (*Settings, error) {
-	out := &Settings{NumberPattern: DefaultNumberPattern}
+	out := &Settings{NumberPattern: DefaultNumberPattern, TaxRates: make([]string, len(s.cfg.TaxRatesBP))}
+	for i, r := range s.cfg.TaxRatesBP {
+		out.TaxRates[i] = pct(r)
+	}
 	rows, err := s.db.Query(ctx, "SELECT key, value FROM settings WHERE key IN (?, ?, ?, ?)", keyCompanyName, keyCompanyInfo, keyLogo, keyPattern)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,11 @@ import {
   Notebook,
   Message,
   Share,
+  Goods,
+  PriceTag,
+  Stamp,
+  Tickets,
+  Tools,
   Calendar,
   ChatDotRound,
   Document,
@@ -17,8 +22,6 @@ import {
   Grid,
   Operation,
   Service,
-  Stamp,
-  Tickets,
   TrendCharts,
   HomeFilled,
   Key,
@@ -58,9 +61,14 @@ export const PAGE_PERMISSIONS: Record<string, string[]> = {
   assignRules: ['inquiries.assign'],
   // 商机 (issue 5)
   pipeline: ['opportunities.read'],
-  pipelineApprovals: ['solutions.approve', 'demos.approve'],
   techSupport: ['techsupport.answer'],
   pipelineAdmin: ['pipeline.manage'],
+  // 报价: quotes, catalog and price lists for whoever quotes; approvals for approvers
+  quotes: ['quotes.read'],
+  quoteCreate: ['quotes.create'],
+  approvals: ['quotes.approve', 'solutions.approve', 'demos.approve'],
+  approvalRules: ['quotes.configure', 'quotes.approve'],
+  quoteSettings: ['quotes.configure'],
 }
 
 export interface NavItem {
@@ -76,20 +84,35 @@ export interface NavItem {
 
 export const NAV_ITEMS: NavItem[] = [
   { key: 'home', label: 'nav.home', icon: HomeFilled, path: '/' },
-  // 跟进: every signed-in user has their own tasks and promises
   { key: 'myday', label: 'nav.myDay', icon: Sunny, path: '/my-day' },
-  {
-    key: 'followups',
-    label: 'nav.followups',
-    icon: List,
-    children: [
-      { key: 'calendar', label: 'nav.calendar', icon: Calendar, path: '/calendar' },
-      { key: 'promise-stats', label: 'nav.promiseStats', icon: DataLine, path: '/promise-stats' },
-      { key: 'revisits', label: 'nav.revisits', icon: Refresh, path: '/revisits' },
-    ],
-  },
   { key: 'inbox', label: 'nav.inbox', icon: ChatDotSquare, path: '/inbox', permissions: PAGE_PERMISSIONS.inbox },
   { key: 'customers', label: 'nav.customers', icon: Postcard, path: '/customers', permissions: PAGE_PERMISSIONS.customers },
+  // the presales process in its order (regulation 2): inquiry → customer → opportunity → quote → contract;
+  // 商机: board, list, forecast, the queue for technical staff
+  {
+    key: 'pipeline',
+    label: 'pipeline.nav.group',
+    icon: TrendCharts,
+    children: [
+      { key: 'pipeline-board', label: 'pipeline.nav.board', icon: Grid, path: '/pipeline', permissions: PAGE_PERMISSIONS.pipeline },
+      { key: 'pipeline-list', label: 'pipeline.nav.list', icon: Tickets, path: '/pipeline/list', permissions: PAGE_PERMISSIONS.pipeline },
+      { key: 'pipeline-forecast', label: 'pipeline.nav.forecast', icon: DataAnalysis, path: '/pipeline/forecast', permissions: PAGE_PERMISSIONS.pipeline },
+      { key: 'tech-support', label: 'pipeline.nav.techSupport', icon: Service, path: '/tech-support', permissions: PAGE_PERMISSIONS.techSupport },
+    ],
+  },
+  {
+    key: 'quotes-group',
+    label: 'quotes.nav.group',
+    icon: Tickets,
+    children: [
+      { key: 'quotes', label: 'quotes.nav.quotes', icon: Tickets, path: '/quotes', permissions: PAGE_PERMISSIONS.quotes },
+      { key: 'products', label: 'quotes.nav.products', icon: Goods, path: '/products', permissions: PAGE_PERMISSIONS.quotes },
+      { key: 'price-lists', label: 'quotes.nav.priceLists', icon: PriceTag, path: '/price-lists', permissions: PAGE_PERMISSIONS.quotes },
+      { key: 'approval-rules', label: 'quotes.nav.rules', icon: Checked, path: '/approval-rules', permissions: PAGE_PERMISSIONS.approvalRules },
+      { key: 'quote-settings', label: 'quotes.nav.settings', icon: Tools, path: '/quote-settings', permissions: PAGE_PERMISSIONS.quoteSettings },
+    ],
+  },
+  { key: 'approvals', label: 'approvals.nav', icon: Stamp, path: '/approvals', permissions: PAGE_PERMISSIONS.approvals },
   // 合同与回款, then the shop's orders (regulation 5)
   { key: 'contracts', label: 'contracts.nav.contracts', icon: Tickets, path: '/contracts', permissions: PAGE_PERMISSIONS.contracts },
   {
@@ -103,17 +126,14 @@ export const NAV_ITEMS: NavItem[] = [
       { key: 'order-rules', label: 'orders.nav.rules', icon: Operation, path: '/order-rules', permissions: PAGE_PERMISSIONS.orders },
     ],
   },
-  // 商机: board, list, forecast; approvals for department heads, the queue for technical staff
   {
-    key: 'pipeline',
-    label: 'pipeline.nav.group',
-    icon: TrendCharts,
+    key: 'followups',
+    label: 'nav.followups',
+    icon: List,
     children: [
-      { key: 'pipeline-board', label: 'pipeline.nav.board', icon: Grid, path: '/pipeline', permissions: PAGE_PERMISSIONS.pipeline },
-      { key: 'pipeline-list', label: 'pipeline.nav.list', icon: Tickets, path: '/pipeline/list', permissions: PAGE_PERMISSIONS.pipeline },
-      { key: 'pipeline-forecast', label: 'pipeline.nav.forecast', icon: DataAnalysis, path: '/pipeline/forecast', permissions: PAGE_PERMISSIONS.pipeline },
-      { key: 'pipeline-approvals', label: 'pipeline.nav.approvals', icon: Stamp, path: '/pipeline/approvals', permissions: PAGE_PERMISSIONS.pipelineApprovals },
-      { key: 'tech-support', label: 'pipeline.nav.techSupport', icon: Service, path: '/tech-support', permissions: PAGE_PERMISSIONS.techSupport },
+      { key: 'calendar', label: 'nav.calendar', icon: Calendar, path: '/calendar' },
+      { key: 'promise-stats', label: 'nav.promiseStats', icon: DataLine, path: '/promise-stats' },
+      { key: 'revisits', label: 'nav.revisits', icon: Refresh, path: '/revisits' },
     ],
   },
   { key: 'account', label: 'nav.account', icon: Avatar, path: '/account' },

@@ -65,7 +65,7 @@ describe('customer pages', { timeout: 120_000 }, () => {
   const lists = () => calls.filter((c) => c.url.startsWith('/api/v1/accounts?'))
 
   it('the menu shows 客户 only with customers.read', () => {
-    expect(filterNav(NAV_ITEMS, ['customers.read']).map((i) => i.key)).toEqual(['home', 'myday', 'followups', 'customers', 'account'])
+    expect(filterNav(NAV_ITEMS, ['customers.read']).map((i) => i.key)).toEqual(['home', 'myday', 'customers', 'followups', 'account'])
     expect(filterNav(NAV_ITEMS, []).map((i) => i.key)).toEqual(['home', 'myday', 'followups', 'account'])
   })
 

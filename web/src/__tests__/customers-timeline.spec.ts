@@ -36,7 +36,7 @@ const CALL = ev({
   body: '客户询问报价',
   data: { direction: 'outbound', duration_min: 15, outcome: '需要报价', next_step: '发送报价单', next_step_at: '2025-03-03T02:00:00Z', contact_id: 'c1' },
 })
-const FUTURE = ev({ id: 'e-quote', kind: 'quote_sent', ref_type: 'quote', ref_id: 'q1', title: '报价单 Q-2025-001', body: '含税总价 12 万元' })
+const FUTURE = ev({ id: 'e-quote', kind: 'survey_sent', ref_type: 'survey', ref_id: 's1', title: '满意度调查 S-2025-001', body: '季度回访问卷' })
 const STATUS = ev({ id: 'e-status', kind: 'account_status_changed', body: 'active', data: { from: 'prospect', to: 'active' } })
 const TRANSFER = ev({
   id: 'e-transfer',
@@ -64,7 +64,7 @@ describe('timeline rendering', () => {
 
   it('falls back to a generic entry with title and body for kinds it does not know', () => {
     const d = describeEvent(FUTURE)
-    expect(d).toMatchObject({ known: false, icon: 'generic', kindKey: null, title: '报价单 Q-2025-001', body: '含税总价 12 万元', meta: [], activityId: null })
+    expect(d).toMatchObject({ known: false, icon: 'generic', kindKey: null, title: '满意度调查 S-2025-001', body: '季度回访问卷', meta: [], activityId: null })
     expect(describeEvent(ev({ kind: 'x', data: { anything: 1 } })).known).toBe(false)
     // a change of a field added later still reads as a change
     expect(describeEvent(ev({ kind: 'account_budget_changed', body: '50 万', data: { from: '', to: '50 万' } }))).toMatchObject({
@@ -124,11 +124,12 @@ describe('TimelinePanel', () => {
     const items = wrapper.findAll('.timeline__item')
     expect(items).toHaveLength(3)
 
-    const generic = wrapper.find('[data-testid="timeline-item-quote_sent"]')
+    // a kind no capability has labelled yet (a future survey): shown generically
+    const generic = wrapper.find('[data-testid="timeline-item-survey_sent"]')
     expect(generic.classes()).toContain('timeline__item--generic')
-    expect(generic.text()).toContain('quote_sent') // raw kind as its label
-    expect(generic.text()).toContain('报价单 Q-2025-001')
-    expect(generic.text()).toContain('含税总价 12 万元')
+    expect(generic.text()).toContain('survey_sent') // raw kind as its label
+    expect(generic.text()).toContain('满意度调查 S-2025-001')
+    expect(generic.text()).toContain('季度回访问卷')
 
     const call = wrapper.find('[data-testid="timeline-item-call"]')
     expect(call.classes()).toContain('timeline__item--call')

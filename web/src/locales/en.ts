@@ -5,6 +5,8 @@ import orders from './orders.en'
 import type { MessageSchema } from './zh-CN'
 import inbox from './inbox.en'
 import pipeline, { pipelineTimelineKinds } from './pipeline.en'
+import quotes from './quotes.en'
+import approvals from './approvals.en'
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> }
 
@@ -951,6 +953,10 @@ const en: Shape<MessageSchema> = {
         promise_late: 'Promise kept late',
         promise_broken: 'Promise broken',
         ...pipelineTimelineKinds,
+        quote_created: 'Quote created',
+        quote_sent: 'Quote sent',
+        quote_accepted: 'Quote accepted',
+        quote_changes_requested: 'Quote changes requested',
       },
     },
     transfer: {
@@ -1326,6 +1332,8 @@ const en: Shape<MessageSchema> = {
   contracts,
   orders,
   pipeline,
+  quotes,
+  approvals,
 }
 
 export default en

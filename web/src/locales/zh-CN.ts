@@ -5,6 +5,8 @@ import contracts from './contracts.zh-CN'
 import orders from './orders.zh-CN'
 import inbox from './inbox.zh-CN'
 import pipeline, { pipelineTimelineKinds } from './pipeline.zh-CN'
+import quotes from './quotes.zh-CN'
+import approvals from './approvals.zh-CN'
 
 const zhCN = {
   inbox,
@@ -949,6 +951,10 @@ const zhCN = {
         promise_late: '逾期兑现承诺',
         promise_broken: '承诺未兑现',
         ...pipelineTimelineKinds,
+        quote_created: '新建报价单',
+        quote_sent: '发送报价单',
+        quote_accepted: '客户接受报价',
+        quote_changes_requested: '客户要求修改报价',
       },
     },
     transfer: {
@@ -1324,6 +1330,8 @@ const zhCN = {
   contracts,
   orders,
   pipeline,
+  quotes,
+  approvals,
 }
 
 export default zhCN

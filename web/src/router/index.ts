@@ -18,6 +18,8 @@ declare module 'vue-router' {
 export const routes: RouteRecordRaw[] = [
   { path: '/setup', name: 'setup', component: () => import('@/views/SetupView.vue'), meta: { public: true, title: 'setup.title' } },
   { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true, title: 'login.title' } },
+  // the customer's acceptance link (no sign-in)
+  { path: '/q/:token', name: 'public-quote', component: () => import('@/views/quotes/PublicQuoteView.vue'), meta: { public: true, title: 'quotes.public.docTitle' } },
   {
     path: '/',
     component: () => import('@/layouts/AppLayout.vue'),
@@ -141,12 +143,8 @@ export const routes: RouteRecordRaw[] = [
         component: () => import('@/views/pipeline/ForecastView.vue'),
         meta: { title: 'pipeline.nav.forecast', section: 'pipeline.nav.group', permissions: PAGE_PERMISSIONS.pipeline },
       },
-      {
-        path: 'pipeline/approvals',
-        name: 'pipeline-approvals',
-        component: () => import('@/views/pipeline/PipelineApprovals.vue'),
-        meta: { title: 'pipeline.nav.approvals', section: 'pipeline.nav.group', permissions: PAGE_PERMISSIONS.pipelineApprovals },
-      },
+      // the pipeline's approvals live in the approval centre (older links still work)
+      { path: 'pipeline/approvals', redirect: { path: '/approvals', query: { tab: 'pipeline' } } },
       {
         path: 'opportunities/:id',
         name: 'opportunity-detail',
@@ -164,6 +162,55 @@ export const routes: RouteRecordRaw[] = [
         name: 'pipeline-admin',
         component: () => import('@/views/pipeline/PipelineAdminView.vue'),
         meta: { title: 'pipeline.nav.admin', section: 'nav.admin', permissions: PAGE_PERMISSIONS.pipelineAdmin },
+      },
+      // 报价 (quotes), and the approval centre
+      {
+        path: 'quotes',
+        name: 'quotes',
+        component: () => import('@/views/quotes/QuotesView.vue'),
+        meta: { title: 'quotes.nav.quotes', section: 'quotes.nav.group', permissions: PAGE_PERMISSIONS.quotes },
+      },
+      {
+        path: 'quotes/new',
+        name: 'quote-new',
+        component: () => import('@/views/quotes/QuoteBuilderView.vue'),
+        meta: { title: 'quotes.nav.newQuote', section: 'quotes.nav.group', permissions: PAGE_PERMISSIONS.quoteCreate },
+      },
+      {
+        path: 'quotes/:id',
+        name: 'quote-detail',
+        component: () => import('@/views/quotes/QuoteBuilderView.vue'),
+        meta: { title: 'quotes.nav.quote', section: 'quotes.nav.group', permissions: PAGE_PERMISSIONS.quotes },
+      },
+      {
+        path: 'products',
+        name: 'products',
+        component: () => import('@/views/quotes/ProductsView.vue'),
+        meta: { title: 'quotes.nav.products', section: 'quotes.nav.group', permissions: PAGE_PERMISSIONS.quotes },
+      },
+      {
+        path: 'price-lists',
+        name: 'price-lists',
+        component: () => import('@/views/quotes/PriceListsView.vue'),
+        meta: { title: 'quotes.nav.priceLists', section: 'quotes.nav.group', permissions: PAGE_PERMISSIONS.quotes },
+      },
+      {
+        path: 'approval-rules',
+        name: 'approval-rules',
+        component: () => import('@/views/quotes/ApprovalRulesView.vue'),
+        meta: { title: 'quotes.nav.rules', section: 'quotes.nav.group', permissions: PAGE_PERMISSIONS.approvalRules },
+      },
+      {
+        path: 'quote-settings',
+        name: 'quote-settings',
+        component: () => import('@/views/quotes/QuoteSettingsView.vue'),
+        meta: { title: 'quotes.nav.settings', section: 'quotes.nav.group', permissions: PAGE_PERMISSIONS.quoteSettings },
+      },
+      {
+        path: 'approvals',
+        name: 'approvals',
+        component: () => import('@/views/approvals/ApprovalsView.vue'),
+        meta: { title: 'approvals.nav', permissions: PAGE_PERMISSIONS.approvals },
       },
       { path: 'account', name: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: 'nav.account' } },
       {

@@ -1,1 +1,0 @@
-import{or as e}from"./css-_eSiRXaB.js";function t(){if(!arguments.length)return[];var t=arguments[0];return e(t)?t:[t]}export{t};

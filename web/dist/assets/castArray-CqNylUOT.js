@@ -1,0 +1,1 @@
+import{cr as e}from"./css-CmHd1kKw.js";function t(){if(!arguments.length)return[];var t=arguments[0];return e(t)?t:[t]}export{t};

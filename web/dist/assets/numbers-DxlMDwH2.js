@@ -1,0 +1,1 @@
+function e(e,t,n=.03){return e-t>n}export{e as t};

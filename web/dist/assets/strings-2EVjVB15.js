@@ -1,0 +1,1 @@
+import{uo as e}from"./css-CmHd1kKw.js";var t=(e=``)=>e.replace(/[|\\{}()[\]^$+*?.]/g,`\\$&`).replace(/-/g,`\\x2d`),n=t=>e(t);export{t as n,n as t};

@@ -1,1 +1,0 @@
-import{lo as e}from"./css-_eSiRXaB.js";var t=(e=``)=>e.replace(/[|\\{}()[\]^$+*?.]/g,`\\$&`).replace(/-/g,`\\x2d`),n=t=>e(t);export{t as n,n as t};

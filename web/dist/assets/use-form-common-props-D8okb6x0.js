@@ -1,5 +1,0 @@
-import{Qt as e,Ti as t,Ya as n,_r as r,ao as i,fn as a,hr as o,mi as s,qr as c,tn as l}from"./css-_eSiRXaB.js";var u=e=>{let t=s();return c(()=>t?.proxy?.$props?.[e])},d={prefix:Math.floor(Math.random()*1e4),current:0},f=Symbol(`elIdInjection`),p=()=>s()?t(f,d):d,m=e=>{let t=p();!r&&t===d&&a(`IdInjection`,`Looks like you are using server rendering, you must provide a id provider to ensure the hydration process to be succeed
-usage: app.provide(ID_INJECTION_KEY, {
-  prefix: number,
-  current: number,
-})`);let n=l();return o(()=>i(e)||`${n.value}-id-${t.prefix}-${t.current++}`)},h=Symbol(`formContextKey`),g=Symbol(`formItemContextKey`),_=(r,a={})=>{let o=n(void 0),s=a.prop?o:u(`size`),l=a.global?o:e(),d=a.form?{size:void 0}:t(h,void 0),f=a.formItem?{size:void 0}:t(g,void 0);return c(()=>s.value||i(r)||f?.size||d?.size||l.value||``)},v=e=>{let n=u(`disabled`),r=t(h,void 0);return c(()=>n.value??i(e)??r?.disabled??!1)};export{m as a,g as i,_ as n,p as o,h as r,v as t};

@@ -1,0 +1,1 @@
+import{Ei as e,Jr as t,gn as n,oo as r}from"./css-CmHd1kKw.js";var i=[``,`default`,`small`,`large`],a=n({type:String,values:i,required:!1}),o=Symbol(`size`),s=()=>{let n=e(o,{});return t(()=>r(n.size)||``)};export{i,s as n,a as r,o as t};

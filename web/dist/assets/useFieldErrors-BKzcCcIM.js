@@ -1,1 +1,0 @@
-import{qa as e}from"./css-_eSiRXaB.js";import{i as t}from"./client-Czxs1u2S.js";function n(){let n=e({});function r(){for(let e of Object.keys(n))delete n[e]}function i(e){r(),t(e)&&Object.assign(n,e.fields)}return{errors:n,clear:r,apply:i}}export{n as t};

@@ -1,0 +1,1 @@
+import{Ja as e}from"./css-CmHd1kKw.js";import{a as t}from"./client-CNwmJ5Ex.js";function n(){let n=e({});function r(){for(let e of Object.keys(n))delete n[e]}function i(e){r(),t(e)&&Object.assign(n,e.fields)}return{errors:n,clear:r,apply:i}}export{n as t};

@@ -1,0 +1,1 @@
+import{i as e}from"./use-size-g6fvwlQw.js";var t=t=>[``,...e].includes(t);export{t};

@@ -1,1 +1,0 @@
-import{jr as e}from"./css-_eSiRXaB.js";var t=t=>[``,...e].includes(t);export{t};
