@@ -21,7 +21,7 @@ const SALES = { username: 'liuyang', displayName: '刘洋', roles: ['sales'] }
 /** The technical colleague asked for support. */
 const TECH = { username: 'chenjing', displayName: '陈静', roles: ['tech'] }
 /** The head of the sales department: approves solutions and trials, may override gates. */
-const HEAD = { username: 'zhaomin', displayName: '赵敏', roles: ['manager'] }
+const HEAD = { username: 'qianhui', displayName: '钱慧', roles: ['manager'] }
 
 const COMPANY = '深圳云帆智能制造有限公司'
 const DEAL = '云帆智能工厂数据采集项目'

@@ -19,7 +19,7 @@ import { IMAGES_DIR, fillLogin, poll, seeText, shot, signIn } from '../lib/prelu
 
 const DEPT = '华南大客户部'
 const SALES = { username: 'zhaolei', displayName: '赵磊', password: 'Zhaolei-Sales-2024', roles: ['sales'] }
-const HEAD = { username: 'sunli', displayName: '孙丽', password: 'Sunli-Head-2024', roles: ['manager'] }
+const HEAD = { username: 'zhoujie', displayName: '周杰', password: 'Zhoujie-Head-2024', roles: ['manager'] }
 const ACCOUNT = '广州明远医疗设备有限公司'
 const COMPANY = '上海前奏软件有限公司'
 const RULE = '折扣超过10%需部门负责人审批'

@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	gomail "github.com/emersion/go-message/mail"
 
 	"prelude/internal/platform/db"
 	"prelude/internal/platform/db/dbtest"
@@ -441,7 +445,7 @@ func TestProductCostVisibilityAndPriceLists(t *testing.T) {
 		q.admin.Do("POST", "/api/v1/price-lists", map[string]any{"name": "坏", "valid_from": "2026-12-01", "valid_to": "2026-01-01"}).Expect(t, 422)
 		var qt quoteView
 		q.sales.Do("POST", "/api/v1/quotes", map[string]any{"account_id": q.account, "price_list_id": pl,
-			"lines": []map[string]any{{"product_id": prod, "quantity": "1"}}}).Expect(t, 201).JSON(&qt)
+			"lines": []map[string]any{{"product_id": prod, "quantity": "2"}}}).Expect(t, 201).JSON(&qt)
 		if qt.Lines[0].UnitPrice != 450_000 {
 			t.Fatalf("price list price not used: %+v", qt.Lines)
 		}
@@ -499,4 +503,79 @@ func quotePDFText(t *testing.T, b []byte) string {
 		t.Fatalf("pdftotext: %v", err)
 	}
 	return string(out)
+}
+
+// A quote sent by email leaves through the company's mailbox as a real SMTP
+// mail with the PDF attached and the acceptance link in the text; without a
+// mailbox, sending by email is refused with a clear message and nothing is
+// marked sent.
+func TestQuoteEmailedWithThePDF(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		q := newQuoteTeam(t, d)
+		t.Cleanup(q.e.Srv.Mail.Stop)
+		prod := q.product(t, "CRM-STD", 500_000, 200_000)
+		var qt quoteView
+		q.sales.Do("POST", "/api/v1/quotes", map[string]any{"account_id": q.account, "valid_until": time.Now().AddDate(0, 1, 0).Format("2006-01-02"),
+			"lines": []map[string]any{{"product_id": prod, "quantity": "2"}}}).Expect(t, 201).JSON(&qt)
+		q.sales.Do("POST", "/api/v1/quotes/"+qt.ID+"/submit", nil).Expect(t, 200)
+		if qt = getQuote(t, q.sales, qt.ID); qt.Status != "approved" {
+			t.Fatalf("a quote within everyone's authority is approved on submit: %s", qt.Status)
+		}
+
+		r := q.sales.Do("POST", "/api/v1/quotes/"+qt.ID+"/send", map[string]any{"email": "wang@customer.example", "message": "王经理您好，报价单请查收。"}).Expect(t, 422)
+		if !strings.Contains(string(r.Body), "mailbox_id") {
+			t.Fatalf("no mailbox: %s", r.Body)
+		}
+		if getQuote(t, q.sales, qt.ID).Status != "approved" {
+			t.Fatal("a refused send marked the quote sent")
+		}
+
+		ms := startMailServers(t)
+		q.admin.Do("POST", "/api/v1/mailboxes", ms.mailbox()).Expect(t, 201)
+		var sent struct {
+			URL     string `json:"url"`
+			Emailed bool   `json:"emailed"`
+		}
+		q.sales.Do("POST", "/api/v1/quotes/"+qt.ID+"/send", map[string]any{"email": "wang@customer.example", "message": "王经理您好，报价单请查收。"}).Expect(t, 200).JSON(&sent)
+		if !sent.Emailed {
+			t.Fatalf("send: %+v", sent)
+		}
+		raw := waitSent(t, ms, 1)[0]
+		msg, err := gomail.CreateReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var text string
+		var pdf []byte
+		var filename string
+		for {
+			p, err := msg.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(p.Body)
+			switch h := p.Header.(type) {
+			case *gomail.InlineHeader:
+				text += string(b)
+			case *gomail.AttachmentHeader:
+				filename, _ = h.Filename()
+				pdf = b
+			}
+		}
+		if !strings.Contains(text, "王经理您好") || !strings.Contains(text, sent.URL) {
+			t.Fatalf("mail text: %q", text)
+		}
+		if filename != qt.Number+".pdf" || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+			t.Fatalf("attachment %q (%d bytes)", filename, len(pdf))
+		}
+		if !strings.Contains(quotePDFText(t, pdf), "壹万") {
+			t.Fatal("the attached PDF does not carry the amount in words")
+		}
+		if getQuote(t, q.sales, qt.ID).Status != "sent" {
+			t.Fatal("emailed quote not marked sent")
+		}
+	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"prelude/internal/contracts"
 	"prelude/internal/followups"
+	"prelude/internal/mail"
 	"prelude/internal/pipeline"
 	"prelude/internal/platform/db"
 	"prelude/internal/platform/errs"
@@ -21,6 +22,7 @@ import (
 func (s *Server) wireCapabilities() {
 	s.Quotes.SetNotifier(followupsNotifier{s.Followups})
 	s.Quotes.SetOpportunityLookup(opportunityLookup{s.Pipeline})
+	s.Quotes.SetMailer(quoteMailer{s.Mail})
 	s.Contracts.SetQuoteSource(acceptedQuotes{s.Quotes})
 	// The pipeline's "has a quote" gate counts the deal's current quotes
 	// that passed approval (approved, sent or accepted): a draft within
@@ -32,6 +34,17 @@ func (s *Server) wireCapabilities() {
 				o.ID, true, quotes.StatusApproved, quotes.StatusSent, quotes.StatusAccepted).Scan(&n)
 			return n, err
 		}})
+}
+
+// quoteMailer sends a quote from the company's first enabled mailbox with
+// its PDF attached, queued in the sending transaction (it goes out if and
+// only if the send commits).
+type quoteMailer struct{ m *mail.Service }
+
+func (q quoteMailer) SendQuote(ctx context.Context, tx *db.Tx, m quotes.QuoteMail) error {
+	_, err := q.m.Send(ctx, tx, mail.Outgoing{To: []mail.Address{{Email: m.To}}, Subject: m.Subject, Text: m.Body,
+		Files: []mail.File{{Filename: m.FileName, ContentType: "application/pdf", Data: m.PDF}}})
+	return err
 }
 
 // acceptedQuotes gives contracts the accepted quote they are created from.

@@ -251,6 +251,32 @@ describe('quote screens', { timeout: 120_000 }, () => {
     expect(calls.find((c) => c.url === '/api/v1/quotes/q1/send')?.body).toEqual({ valid_days: 30, message: '' })
   })
 
+  it('emails the quote with its PDF when an address is given; a bad address is the field’s error', async () => {
+    let attempt = 0
+    handler = (c) => {
+      if (c.url === '/api/v1/quotes/q1') return json(200, quote({ status: 'approved', approved_at: '2026-03-02T00:00:00Z' }))
+      if (c.url === '/api/v1/quotes/q1/send') {
+        attempt++
+        if (attempt === 1) return apiError(422, 'validation_failed', '请检查输入', { email: '不是有效的邮箱地址' })
+        return json(200, { quote: quote({ status: 'sent' }), token: 't'.repeat(32), url: 'http://x/q/' + 't'.repeat(32), expires_at: '2026-04-01T00:00:00Z', emailed: true })
+      }
+      return null
+    }
+    await open('/quotes/q1')
+    await click('quote-send')
+    await until(() => byTestId('send-email'))
+    await typeInto('send-email', 'wang@@customer')
+    await click('send-submit')
+    await until(() => document.querySelector('[data-testid="send-dialog"] .el-form-item__error'))
+    expect(document.querySelector('[data-testid="send-dialog"] .el-form-item__error')?.textContent).toContain('不是有效的邮箱地址')
+    await typeInto('send-email', 'wang@customer.example')
+    await click('send-submit')
+    await until(() => byTestId('send-link'))
+    const bodies = calls.filter((c) => c.url === '/api/v1/quotes/q1/send').map((c) => c.body)
+    expect(bodies[1]).toEqual({ valid_days: 30, message: '', email: 'wang@customer.example', lang: 'zh-CN' })
+    expect(document.querySelector('[data-testid="send-dialog"]')?.textContent).toContain('已通过邮件发送给 wang@customer.example')
+  })
+
   it('the approval inbox shows why each quote waits, approves with a comment, and shows a 409 from another tab', async () => {
     const waiting = [quote({ status: 'pending_approval', approval_round: 1, approvals: [approval()] }), quote({ id: 'q2', number: 'QT-2026-000002', status: 'pending_approval', approval_round: 1, approvals: [approval({ id: 'ap2' })] })]
     handler = (c) => {

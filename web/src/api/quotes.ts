@@ -242,6 +242,8 @@ export interface SendInput {
   lang?: string
   valid_days?: number
   message?: string
+  /** when given, the quote is also emailed there with its PDF attached */
+  email?: string
 }
 
 export interface SendResult {
