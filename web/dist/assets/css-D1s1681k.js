@@ -1,0 +1,1 @@
+import"./css-CmHd1kKw.js";import"./css-3tax7g8M.js";
