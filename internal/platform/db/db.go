@@ -115,10 +115,11 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	// temp_store(MEMORY): the savepoint of each member of a shared
 	// transaction (writer.go) journals the pages it changes; on a file that
 	// was a pwrite per page, a tenth of a write request's CPU time.
-	w, err := sql.Open("sqlite", "file:"+url.PathEscape(path)+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)&_txlock=immediate")
+	wc, err := sqliteConnector("file:" + url.PathEscape(path) + "?" + common + "&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
+	w := sql.OpenDB(wc)
 	// One writer: SQLite serialises writes anyway, and a single connection
 	// with BEGIN IMMEDIATE avoids SQLITE_BUSY upgrade deadlocks.
 	w.SetMaxOpenConns(1)
@@ -137,11 +138,12 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	// cap): page reads then cost no pread system call, and every reader
 	// shares the OS page cache. At 100k accounts/1M timeline events it cut
 	// the account page from 6.0 to 4.9 ms in-process.
-	r, err := sql.Open("sqlite", "file:"+url.PathEscape(path)+"?"+common+"&_pragma=query_only(1)&_pragma=cache_size(-2000)&_pragma=mmap_size(2147483648)")
+	rc, err := sqliteConnector("file:" + url.PathEscape(path) + "?" + common + "&_pragma=query_only(1)&_pragma=cache_size(-2000)&_pragma=mmap_size(2147483648)")
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
+	r := sql.OpenDB(rc)
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
 	d := &DB{Dialect: SQLite, write: w, read: r, now: now, path: path}
@@ -240,7 +242,7 @@ func (d *DB) Rebind(q string) string {
 type Querier interface {
 	Exec(ctx context.Context, q string, args ...any) (sql.Result, error)
 	Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-	QueryRow(ctx context.Context, q string, args ...any) *Row
+	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
 }
 
 // Tx is a transaction with a fixed clock and after-commit callbacks.
@@ -277,30 +279,39 @@ func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 		}
 		return t.w.query(ctx, q, args)
 	}
+	if c := t.db.rstmts; c != nil {
+		if ps, err := c.get(ctx, q); err == nil {
+			defer c.put(ps)
+			r, err := t.tx.StmtContext(ctx, ps.st).QueryContext(ctx, args...)
+			return r, mapErr(err)
+		}
+	}
 	r, err := t.tx.QueryContext(ctx, t.db.Rebind(q), args...)
 	return r, mapErr(err)
 }
 
-func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *Row {
+func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	if t.w != nil {
 		if t.done {
-			return &Row{run: func() (*sql.Rows, error) { return nil, errTxDone }}
+			// A member's Tx used after InTx returned must not run in the
+			// next member's transaction. database/sql's Row cannot carry
+			// errTxDone: a query on an ended context fails before it
+			// reaches a connection.
+			ended, cancel := context.WithCancel(context.Background())
+			cancel()
+			return t.db.read.QueryRowContext(ended, q)
 		}
 		return t.w.queryRow(ctx, q, args)
 	}
 	if c := t.db.rstmts; c != nil {
 		// A read transaction on SQLite: the pool's cached statement,
 		// prepared on this transaction's connection.
-		return &Row{run: func() (*sql.Rows, error) {
-			ps, err := c.get(ctx, q)
-			if err != nil {
-				return nil, err
-			}
+		if ps, err := c.get(ctx, q); err == nil {
 			defer c.put(ps)
-			return t.tx.StmtContext(ctx, ps.st).QueryContext(ctx, args...)
-		}}
+			return t.tx.StmtContext(ctx, ps.st).QueryRowContext(ctx, args...)
+		}
 	}
-	return &Row{row: t.tx.QueryRowContext(ctx, t.db.Rebind(q), args...)}
+	return t.tx.QueryRowContext(ctx, t.db.Rebind(q), args...)
 }
 
 // Dialect of the underlying database.
@@ -449,30 +460,24 @@ func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error
 }
 
 // QueryRow runs one query on the reader pool.
-func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *Row {
+func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	if c := d.rstmts; c != nil {
-		return &Row{run: func() (*sql.Rows, error) {
-			ps, err := c.get(ctx, q)
-			if err != nil {
-				return nil, err
-			}
+		if ps, err := c.get(ctx, q); err == nil {
 			defer c.put(ps)
-			return ps.st.QueryContext(ctx, args...)
-		}}
+			return ps.st.QueryRowContext(ctx, args...)
+		}
 	}
-	return &Row{row: d.read.QueryRowContext(ctx, d.Rebind(q), args...)}
+	return d.read.QueryRowContext(ctx, d.Rebind(q), args...)
 }
 
 // Query runs one query on the reader pool.
 func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	if c := d.rstmts; c != nil {
-		ps, err := c.get(ctx, q)
-		if err != nil {
-			return nil, mapErr(err)
+		if ps, err := c.get(ctx, q); err == nil {
+			defer c.put(ps)
+			r, err := ps.st.QueryContext(ctx, args...)
+			return r, mapErr(err)
 		}
-		defer c.put(ps)
-		r, err := ps.st.QueryContext(ctx, args...)
-		return r, mapErr(err)
 	}
 	r, err := d.read.QueryContext(ctx, d.Rebind(q), args...)
 	return r, mapErr(err)

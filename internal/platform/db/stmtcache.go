@@ -14,8 +14,9 @@ import (
 // it while the statement is open.
 //
 // Closing an evicted statement while a query on it is still reading rows is
-// safe: database/sql finalises it once the last rows are closed. users
-// keeps it from being closed between get and its use.
+// safe: database/sql finalises it once the last rows are closed (and
+// sqlitedrv.go once its own rows are). users keeps it from being closed
+// between get and its use.
 type stmtCache struct {
 	db  *sql.DB
 	cap int
@@ -98,50 +99,3 @@ func (c *stmtCache) closeAll() {
 	c.lru.Init()
 }
 
-// Row is the result of QueryRow: Scan reads the first row, or returns
-// ErrNotFound when there is none.
-//
-// On SQLite the query runs when Scan is called, on a cached prepared
-// statement that is released before Scan returns (see writer.exec for why a
-// statement must not be run again while its rows are open). Call Scan right
-// away, as with database/sql's Row.
-type Row struct {
-	row *sql.Row
-	run func() (*sql.Rows, error)
-	// done releases a cached statement after the query.
-	done func()
-}
-
-// Scan copies the first row's columns into dest.
-func (r *Row) Scan(dest ...any) error {
-	if r.row != nil {
-		return r.row.Scan(dest...)
-	}
-	if r.done != nil {
-		defer r.done()
-	}
-	rows, err := r.run()
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		return sql.ErrNoRows
-	}
-	if err := rows.Scan(dest...); err != nil {
-		return err
-	}
-	return rows.Close()
-}
-
-// Err is the query's error when it is known before Scan (database/sql's
-// Row.Err); a query that runs at Scan reports its error there.
-func (r *Row) Err() error {
-	if r.row != nil {
-		return r.row.Err()
-	}
-	return nil
-}

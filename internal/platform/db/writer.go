@@ -251,12 +251,6 @@ func (w *writer) execRaw(q string) (sql.Result, error) {
 // back the whole transaction, which here would take the other members'
 // changes with it. A member's own wait for the writer does honour its
 // context (see acquire).
-//
-// Exec and QueryRow (which runs when its Scan is called, see Row) use
-// cached prepared statements: each use is over before the next statement
-// starts. Query does not: its rows stay open while the caller runs other
-// statements, possibly the same one, and SQLite resets a prepared
-// statement that is run again while its rows are being read.
 func (w *writer) exec(ctx context.Context, q string, args []any) (sql.Result, error) {
 	ctx = context.WithoutCancel(ctx)
 	if w.stmtCap <= 0 {
@@ -272,22 +266,27 @@ func (w *writer) exec(ctx context.Context, q string, args []any) (sql.Result, er
 }
 
 func (w *writer) query(ctx context.Context, q string, args []any) (*sql.Rows, error) {
-	r, err := w.conn.QueryContext(context.WithoutCancel(ctx), q, args...)
+	ctx = context.WithoutCancel(ctx)
+	if w.stmtCap <= 0 {
+		r, err := w.conn.QueryContext(ctx, q, args...)
+		return r, mapErr(err)
+	}
+	st, err := w.stmt(q)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	r, err := st.QueryContext(ctx, args...)
 	return r, mapErr(err)
 }
 
-func (w *writer) queryRow(ctx context.Context, q string, args []any) *Row {
+func (w *writer) queryRow(ctx context.Context, q string, args []any) *sql.Row {
 	ctx = context.WithoutCancel(ctx)
-	return &Row{run: func() (*sql.Rows, error) {
-		if w.stmtCap <= 0 {
-			return w.conn.QueryContext(ctx, q, args...)
+	if w.stmtCap > 0 {
+		if st, err := w.stmt(q); err == nil {
+			return st.QueryRowContext(ctx, args...)
 		}
-		st, err := w.stmt(q)
-		if err != nil {
-			return nil, err
-		}
-		return st.QueryContext(ctx, args...)
-	}}
+	}
+	return w.conn.QueryRowContext(ctx, q, args...)
 }
 
 // closeAll releases the connection and statements (DB.Close).

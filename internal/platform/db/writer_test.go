@@ -454,3 +454,78 @@ func TestGroupCommitUnderConcurrency(t *testing.T) {
 		})
 	}
 }
+
+// Cached prepared statements (sqlitedrv.go): a statement run again, or
+// evicted from the cache, while rows of it are being read leaves those rows
+// intact.
+func TestCachedStatementsSurviveNestedUseAndEviction(t *testing.T) {
+	d := openGroupTest(t, Config{StmtCache: 2})
+	ctx := context.Background()
+	for i := range 20 {
+		if _, err := d.Exec(ctx, "INSERT INTO kv (k, v) VALUES (?, ?)", fmt.Sprintf("k%02d", i), fmt.Sprint(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const q = "SELECT k, v FROM kv WHERE k >= ? ORDER BY k"
+	walk := func(ctx context.Context, tx *Tx) error {
+		rows, err := tx.Query(ctx, q, "k")
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var k, v string
+			if err := rows.Scan(&k, &v); err != nil {
+				return err
+			}
+			if want := fmt.Sprintf("k%02d", n); k != want {
+				return fmt.Errorf("row %d is %s, want %s", n, k, want)
+			}
+			// The same statement again, while its rows are open.
+			var k2 string
+			if err := tx.QueryRow(ctx, q, k).Scan(&k2, new(string)); err != nil || k2 != k {
+				return fmt.Errorf("nested QueryRow: %q %v", k2, err)
+			}
+			// Enough other statements to evict it from the cache.
+			for j := range 3 {
+				var x int
+				if err := tx.QueryRow(ctx, fmt.Sprintf("SELECT %d", j)).Scan(&x); err != nil {
+					return err
+				}
+			}
+			n++
+		}
+		if n != 20 {
+			return fmt.Errorf("%d rows, want 20", n)
+		}
+		return rows.Err()
+	}
+	if err := d.InTx(ctx, walk); err != nil {
+		t.Fatal("writer:", err)
+	}
+	if err := d.Read(ctx, walk); err != nil {
+		t.Fatal("reader:", err)
+	}
+	// And on the pool, outside a transaction.
+	rows, err := d.Query(ctx, q, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		var k, v string
+		rows.Scan(&k, &v)
+		var x int
+		for j := range 3 {
+			if err := d.QueryRow(ctx, fmt.Sprintf("SELECT %d + 10", j)).Scan(&x); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n++
+	}
+	rows.Close()
+	if n != 20 || rows.Err() != nil {
+		t.Fatalf("pool: %d rows, %v", n, rows.Err())
+	}
+}
