@@ -98,4 +98,3 @@ func (c *stmtCache) closeAll() {
 	c.m = map[string]*list.Element{}
 	c.lru.Init()
 }
-
