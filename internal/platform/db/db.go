@@ -115,7 +115,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	// temp_store(MEMORY): the savepoint of each member of a shared
 	// transaction (writer.go) journals the pages it changes; on a file that
 	// was a pwrite per page, a tenth of a write request's CPU time.
-	wc, err := sqliteConnector("file:" + url.PathEscape(path) + "?" + common + "&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)&_txlock=immediate")
+	// wal_autocheckpoint: checkpoints run in the background (checkpoint.go).
+	wc, err := sqliteConnector("file:" + url.PathEscape(path) + "?" + common + "&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)" +
+		"&_pragma=wal_autocheckpoint(" + strconv.Itoa(writerAutoCheckpoint) + ")&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -166,12 +168,22 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if stmts > 0 {
 		d.rstmts = newStmtCache(r, stmts)
 	}
+	cc, err := sqliteConnector("file:" + url.PathEscape(path) + "?" + common)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	cdb := sql.OpenDB(cc)
+	cdb.SetMaxOpenConns(1)
+	d.w.ckpt = startCheckpointer(cdb, checkpointEvery)
 	return d, nil
 }
 
 // Close closes both handles.
 func (d *DB) Close() error {
 	if d.w != nil {
+		d.w.ckpt.close()
 		d.w.closeAll()
 	}
 	if d.rstmts != nil {

@@ -61,6 +61,8 @@ type writer struct {
 	stmts map[string]*list.Element
 	lru   list.List
 	cur   *group // the open shared transaction, nil between groups
+
+	ckpt *checkpointer
 }
 
 type member struct {
@@ -169,6 +171,8 @@ func (w *writer) finish(g *group) {
 		if _, cerr := w.execRaw("COMMIT"); cerr != nil {
 			err = mapErr(fmt.Errorf("commit: %w", cerr))
 			w.rollback()
+		} else if w.ckpt != nil {
+			w.ckpt.committed()
 		}
 	}
 	for _, m := range g.waiting {
@@ -406,6 +410,9 @@ func (d *DB) runAlone(ctx context.Context, fn func(c *sql.Conn) error) error {
 		err = fn(w.conn)
 		if connBroken(err) {
 			w.dropConn()
+		}
+		if w.ckpt != nil {
+			w.ckpt.committed()
 		}
 	}
 	w.handoff()

@@ -529,3 +529,32 @@ func TestCachedStatementsSurviveNestedUseAndEviction(t *testing.T) {
 		t.Fatalf("pool: %d rows, %v", n, rows.Err())
 	}
 }
+
+// Commits reach the database file itself (not only the WAL) shortly after,
+// without any writer waiting for a checkpoint.
+func TestCheckpointerCopiesTheWALInTheBackground(t *testing.T) {
+	d := openGroupTest(t, Config{})
+	ctx := context.Background()
+	for i := range 50 {
+		if err := d.InTx(ctx, func(ctx context.Context, tx *Tx) error { return put(ctx, tx, fmt.Sprint("k", i), "v") }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// immutable=1 reads the database file and ignores the WAL.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n := -1
+		ro, err := sqlOpenImmutable(d.Path())
+		if err == nil {
+			ro.QueryRow("SELECT COUNT(*) FROM kv").Scan(&n)
+			ro.Close()
+		}
+		if n == 50 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("database file holds %d of 50 rows (err %v)", n, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
