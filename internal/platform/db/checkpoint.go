@@ -20,11 +20,11 @@ import (
 // many of them is copied once. The writer keeps an automatic checkpoint at a
 // much larger WAL as a backstop, should this one fall behind.
 type checkpointer struct {
-	db      *sql.DB
-	dirty   atomic.Bool
-	stop    chan struct{}
-	done    chan struct{}
-	every   time.Duration
+	db    *sql.DB
+	dirty atomic.Bool
+	stop  chan struct{}
+	done  chan struct{}
+	every time.Duration
 }
 
 const (
