@@ -115,9 +115,15 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	// temp_store(MEMORY): the savepoint of each member of a shared
 	// transaction (writer.go) journals the pages it changes; on a file that
 	// was a pwrite per page, a tenth of a write request's CPU time.
-	// wal_autocheckpoint: checkpoints run in the background (checkpoint.go).
+	// wal_autocheckpoint: checkpoints run in the background (checkpoint.go)
+	// unless PRELUDE_DB_CHECKPOINT=writer asks for SQLite's default.
+	background := os.Getenv("PRELUDE_DB_CHECKPOINT") != "writer"
+	auto := 1000
+	if background {
+		auto = writerAutoCheckpoint
+	}
 	wc, err := sqliteConnector("file:" + url.PathEscape(path) + "?" + common + "&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)" +
-		"&_pragma=wal_autocheckpoint(" + strconv.Itoa(writerAutoCheckpoint) + ")&_txlock=immediate")
+		"&_pragma=wal_autocheckpoint(" + strconv.Itoa(auto) + ")&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -168,22 +174,26 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if stmts > 0 {
 		d.rstmts = newStmtCache(r, stmts)
 	}
-	cc, err := sqliteConnector("file:" + url.PathEscape(path) + "?" + common)
-	if err != nil {
-		w.Close()
-		r.Close()
-		return nil, err
+	if background {
+		cc, err := sqliteConnector("file:" + url.PathEscape(path) + "?" + common)
+		if err != nil {
+			w.Close()
+			r.Close()
+			return nil, err
+		}
+		cdb := sql.OpenDB(cc)
+		cdb.SetMaxOpenConns(1)
+		d.w.ckpt = startCheckpointer(cdb, checkpointEvery)
 	}
-	cdb := sql.OpenDB(cc)
-	cdb.SetMaxOpenConns(1)
-	d.w.ckpt = startCheckpointer(cdb, checkpointEvery)
 	return d, nil
 }
 
 // Close closes both handles.
 func (d *DB) Close() error {
 	if d.w != nil {
-		d.w.ckpt.close()
+		if d.w.ckpt != nil {
+			d.w.ckpt.close()
+		}
 		d.w.closeAll()
 	}
 	if d.rstmts != nil {
@@ -264,6 +274,8 @@ type Tx struct {
 	db          *DB
 	now         time.Time
 	afterCommit []func()
+	before      []func(ctx context.Context, tx *Tx) error
+	locals      map[any]any
 	readOnly    bool
 	done        bool
 }
@@ -351,6 +363,29 @@ func (t *Tx) Now() time.Time { return t.now }
 // rollback): send mail or publish events only for changes that happened.
 func (t *Tx) AfterCommit(fn func()) { t.afterCommit = append(t.afterCommit, fn) }
 
+// BeforeCommit runs fn inside the transaction once InTx's function has
+// returned nil, just before the COMMIT: a change can gather rows as it goes
+// and write them with one statement at the end. An error rolls the
+// transaction back and is InTx's result. A read transaction never commits,
+// so fn does not run there.
+func (t *Tx) BeforeCommit(fn func(ctx context.Context, tx *Tx) error) {
+	t.before = append(t.before, fn)
+}
+
+// Local is a value kept for the life of the transaction under key (compare
+// context.WithValue), created by init the first time it is asked for.
+func (t *Tx) Local(key any, init func() any) any {
+	if v, ok := t.locals[key]; ok {
+		return v
+	}
+	if t.locals == nil {
+		t.locals = map[any]any{}
+	}
+	v := init()
+	t.locals[key] = v
+	return v
+}
+
 // Writable reports whether the transaction can write (InTx rather than Read).
 func (t *Tx) Writable() bool { return !t.readOnly }
 
@@ -411,6 +446,15 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) erro
 }
 
 func runBeforeCommit(ctx context.Context, tx *Tx) error {
+	// The transaction's own first (they finish its change; one may add
+	// another), then the request's (context) hooks.
+	for len(tx.before) > 0 {
+		fn := tx.before[0]
+		tx.before = tx.before[1:]
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+	}
 	hooks, _ := ctx.Value(beforeCommitKey{}).([]func(context.Context, *Tx) error)
 	for _, h := range hooks {
 		if err := h(ctx, tx); err != nil {
