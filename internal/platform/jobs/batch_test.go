@@ -171,7 +171,6 @@ func TestBatchLeasesAndPanics(t *testing.T) {
 	})
 }
 
-
 // EnqueueBatch writes many jobs in few statements, joins the caller's
 // transaction (all or none) and skips unique keys that exist.
 func TestEnqueueBatch(t *testing.T) {
