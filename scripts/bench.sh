@@ -32,13 +32,13 @@ out=bench-results
 pgurl=${PRELUDE_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 case $pgurl in *\?*) pgsep='&' ;; *) pgsep='?' ;; esac
 case $scale in
-  small) mixed=6s; phase=2s; warmup=1s; wrk_secs=4; single_ops=account_page,timeline,search ;;
+  small) mixed=6s; phase=2s; warmup=1s; wrk_secs=4; single_ops=account_page,timeline,search,post_message ;;
   large) mixed=20s; phase=8s; warmup=2s; wrk_secs=10; single_ops=all ;;
   *) echo "BENCH_SCALE must be small or large" >&2; exit 2 ;;
 esac
 # Each op alone at concurrency 16, except sign-in: argon2id makes it
 # CPU-bound by design (add it with BENCH_SOLO_OPS=all).
-solo_ops=${BENCH_SOLO_OPS:-me,list_accounts,account_page,timeline,search,log_call,create_account}
+solo_ops=${BENCH_SOLO_OPS:-me,list_accounts,account_page,timeline,search,log_call,create_account,post_message}
 export PRELUDE_AUDIT_KEY=bench-audit-key-0123456789abcdef0123456789
 # Every client is 127.0.0.1: without this, the sign-in op would be limited.
 export PRELUDE_LOGIN_RATE_LIMIT=1000000
