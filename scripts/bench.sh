@@ -18,6 +18,8 @@
 #                             events: the issue-3 targets; generation takes
 #                             minutes per database)
 #   BENCH_RUNS=N              repeat each preludebench phase N times, report medians
+#   BENCH_WRITE_CAP=N         stop each write op alone after N requests (default
+#                             1000; 20000 gives post_message, issue 4, a few seconds)
 #   BENCH_KEEP=1              keep the generated data (bench-results/data-*,
 #                             schema prelude_bench_<scale>) and reuse it next time
 #   PRELUDE_BENCH_DATABASE_URL  PostgreSQL (default postgres://postgres@127.0.0.1:5432/test)
@@ -134,7 +136,7 @@ run_db() { # $1 = sqlite | postgres
   # 5. preludebench: baseline, mixed, solo, single
   # shellcheck disable=SC2086
   "$tmp/preludebench" -url "$base" -pid "$pid" -c 16 -d "$mixed" -phase-d "$phase" -warmup "$warmup" -runs "$runs" \
-    -phases mixed,solo,single -solo-ops "$solo_ops" -single-ops "$single_ops" $baseline \
+    -phases mixed,solo,single -solo-ops "$solo_ops" -single-ops "$single_ops" -write-cap "${BENCH_WRITE_CAP:-1000}" $baseline \
     -label "$db, $scale scale" -out "$tmp/pb.md" >/dev/null
   stop
   # The write ops add rows: say how much data the last phases ran on.
