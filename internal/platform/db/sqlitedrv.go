@@ -147,7 +147,7 @@ func (s *sstmt) QueryContext(ctx context.Context, args []driver.NamedValue) (dri
 //lint:ignore SA1019 part of driver.Stmt; database/sql uses the Context forms
 func (s *sstmt) Exec(args []driver.Value) (driver.Result, error) { return s.s.Exec(args) }
 
-//lint:ignore SA1019 part of driver.Stmt; database/sql uses the Context forms
+// Query is part of driver.Stmt; database/sql uses QueryContext.
 func (s *sstmt) Query(args []driver.Value) (driver.Rows, error) {
 	named := make([]driver.NamedValue, len(args))
 	for i, v := range args {
