@@ -18,6 +18,8 @@
 #                             events: the issue-3 targets; generation takes
 #                             minutes per database)
 #   BENCH_RUNS=N              repeat each preludebench phase N times, report medians
+#   BENCH_WRITE_CAP=N         stop each write op alone after N requests (default
+#                             1000; 20000 gives post_message, issue 4, a few seconds)
 #   BENCH_KEEP=1              keep the generated data (bench-results/data-*,
 #                             schema prelude_bench_<scale>) and reuse it next time
 #   PRELUDE_BENCH_DATABASE_URL  PostgreSQL (default postgres://postgres@127.0.0.1:5432/test)
@@ -32,13 +34,13 @@ out=bench-results
 pgurl=${PRELUDE_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 case $pgurl in *\?*) pgsep='&' ;; *) pgsep='?' ;; esac
 case $scale in
-  small) mixed=6s; phase=2s; warmup=1s; wrk_secs=4; single_ops=account_page,timeline,search ;;
+  small) mixed=6s; phase=2s; warmup=1s; wrk_secs=4; single_ops=account_page,timeline,search,post_message ;;
   large) mixed=20s; phase=8s; warmup=2s; wrk_secs=10; single_ops=all ;;
   *) echo "BENCH_SCALE must be small or large" >&2; exit 2 ;;
 esac
 # Each op alone at concurrency 16, except sign-in: argon2id makes it
 # CPU-bound by design (add it with BENCH_SOLO_OPS=all).
-solo_ops=${BENCH_SOLO_OPS:-me,list_accounts,account_page,timeline,search,log_call,create_account}
+solo_ops=${BENCH_SOLO_OPS:-me,list_accounts,account_page,timeline,search,log_call,create_account,post_message}
 export PRELUDE_AUDIT_KEY=bench-audit-key-0123456789abcdef0123456789
 # Every client is 127.0.0.1: without this, the sign-in op would be limited.
 export PRELUDE_LOGIN_RATE_LIMIT=1000000
@@ -134,7 +136,7 @@ run_db() { # $1 = sqlite | postgres
   # 5. preludebench: baseline, mixed, solo, single
   # shellcheck disable=SC2086
   "$tmp/preludebench" -url "$base" -pid "$pid" -c 16 -d "$mixed" -phase-d "$phase" -warmup "$warmup" -runs "$runs" \
-    -phases mixed,solo,single -solo-ops "$solo_ops" -single-ops "$single_ops" $baseline \
+    -phases mixed,solo,single -solo-ops "$solo_ops" -single-ops "$single_ops" -write-cap "${BENCH_WRITE_CAP:-1000}" $baseline \
     -label "$db, $scale scale" -out "$tmp/pb.md" >/dev/null
   stop
   # The write ops add rows: say how much data the last phases ran on.

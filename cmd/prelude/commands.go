@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -42,6 +43,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	// Requests allocate briefly over a small live heap: with Go's default
+	// GOGC of 100 the collector took a tenth of a write request's
+	// instructions (valgrind). Letting the heap grow twice as far between
+	// collections halves that; memory under load grows with it, idle memory
+	// does not. GOGC in the environment still decides.
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
 	start := time.Now()
 	srv, err := server.Open(ctx, cfg, log)
 	if err != nil {

@@ -74,6 +74,22 @@ var ops = []op{
 			_, err := w.c.do(ctx, w.u.cookie, "POST", body, nil, "/api/v1/accounts")
 			return err
 		}},
+	{name: "post_message", weight: 0, calls: 1, kind: "write", desc: "POST /api/v1/inquiries/{id}/messages: a reply (standards-checked, audited, search-queued, SLA updated) to the user's own inquiry (issue 4)",
+		run: func(ctx context.Context, w *worker, rng *rand.Rand) error {
+			id, err := w.ownInquiry(ctx, rng)
+			if err != nil {
+				return err
+			}
+			body := map[string]any{"body": replies[rng.IntN(len(replies))]}
+			_, err = w.c.do(ctx, w.u.cookie, "POST", body, nil, "/api/v1/inquiries/%s/messages", id)
+			return err
+		}},
+}
+
+var replies = []string{
+	"您好，A 型号 200 台的报价为每台 1,200 元，45 天交货。如有疑问请随时联系我。",
+	"您好，方案文档已发送到您的邮箱，请查收，有问题随时沟通。",
+	"感谢您的咨询，技术同事会在今天下午给您回电说明接口细节。",
 }
 
 var callSummaries = []string{

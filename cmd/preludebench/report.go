@@ -17,6 +17,10 @@ const (
 	targetPageRate    = 1200.0
 	targetSearchP95   = 50 * time.Millisecond
 	targetConcurrency = 16
+	// Issue 4: posting a message to an inquiry.
+	targetPostRate      = 3500.0
+	targetPostP99       = 40 * time.Millisecond
+	targetPostSingleP99 = 5 * time.Millisecond
 )
 
 func (r *report) write(w io.Writer) {
@@ -272,6 +276,19 @@ func (r *report) writeTargets(w io.Writer) {
 	}
 	t.Write(w)
 	fmt.Fprintln(w)
+	// Issue 4's write path, when post_message was measured.
+	t = &benchutil.Table{Header: []string{"issue 4 target (SQLite)", "measured", "met"}}
+	if s, ok := stat("solo", "post_message"); ok && r.phase("solo").conc == targetConcurrency {
+		t.Add("posting a message ≥ 3,500/s at concurrency 16", fmt.Sprintf("%s req/s", benchutil.Num(s.RPS)), verdict(s.RPS >= targetPostRate, s))
+		t.Add("  its p99 ≤ 40 ms", fmt.Sprintf("p99 %s ms", benchutil.Ms(s.P99)), verdict(s.P99 <= targetPostP99, s))
+	}
+	if s, ok := stat("single", "post_message"); ok {
+		t.Add("posting a message p99 ≤ 5 ms, one request at a time", fmt.Sprintf("p99 %s ms (p50 %s)", benchutil.Ms(s.P99), benchutil.Ms(s.P50)), verdict(s.P99 <= targetPostSingleP99, s))
+	}
+	if len(t.Rows) > 0 {
+		t.Write(w)
+		fmt.Fprintln(w)
+	}
 }
 
 func (r *report) writeErrors(w io.Writer) {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 )
 
 type accountRef struct {
@@ -28,6 +29,30 @@ type user struct {
 	cookie   string
 	accounts []accountRef // visible to this user (taken from their own list)
 	filters  []string     // list_accounts query suffixes that fit their data
+
+	// inquiry is the one post_message replies to, created on first use.
+	mu      sync.Mutex
+	inquiry string
+}
+
+// ownInquiry returns the user's benchmark inquiry, opening it (on one of
+// their accounts, so it is in their scope) the first time.
+func (w *worker) ownInquiry(ctx context.Context, rng *rand.Rand) (string, error) {
+	u := w.u
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.inquiry != "" {
+		return u.inquiry, nil
+	}
+	var out struct {
+		ID string `json:"id"`
+	}
+	body := map[string]any{"channel": "web_chat", "body": "压测咨询：请问 A 型号 200 台的报价和交货期？", "customer": map[string]any{"account_id": w.account(rng).ID}}
+	if _, err := w.c.do(ctx, u.cookie, "POST", body, &out, "/api/v1/inquiries"); err != nil {
+		return "", err
+	}
+	u.inquiry = out.ID
+	return u.inquiry, nil
 }
 
 // worker is one closed-loop client acting as one user at a time (with

@@ -1470,7 +1470,9 @@ func bulkInsert(ctx context.Context, tx *db.Tx, rs *rowSet) error {
 		b.WriteString(one)
 	}
 	if st := preparedFor(ctx, tx, b.String()); st != nil {
-		_, err := st.ExecContext(ctx, rs.args...)
+		// Not interrupted midway (as tx.Exec): on SQLite an interrupted
+		// write ends the whole shared transaction (db.Tx.Prepare).
+		_, err := st.ExecContext(context.WithoutCancel(ctx), rs.args...)
 		return db.MapErr(err)
 	}
 	_, err := tx.Exec(ctx, b.String(), rs.args...)

@@ -58,122 +58,281 @@ func (s *Service) Notify(ctx context.Context, tx *db.Tx, n Notice) error {
 // a delivery for each of their channels subscribed to event. Deliveries are
 // durable jobs enqueued in the same transaction, so a notification is sent
 // iff the change that caused it committed.
+//
+// The notices of a transaction are written together just before it commits
+// (a reminder tick or a bulk assignment notifies hundreds at once): one
+// query for the recipients' languages and channels, one multi-row INSERT
+// each for the notifications, the deliveries and their jobs, instead of four
+// statements per notice. So a notice is not visible inside its own
+// transaction, and an unknown recipient fails the transaction at its commit.
 func (s *Service) notify(ctx context.Context, tx *db.Tx, userID, event, titleKey string, titleArgs []any, body, link, dedupeKey string) error {
-	// One query for the recipient's language and channels: this runs once
-	// per notice, in bursts (a reminder tick, a bulk assignment).
-	rows, err := tx.Query(ctx, `SELECT u.locale, c.id, c.events FROM users u
-		LEFT JOIN notification_channels c ON c.user_id = u.id AND c.enabled = ? WHERE u.id = ?`, true, userID)
-	if err != nil {
-		return err
-	}
-	var locale string
-	var channels []string
-	found := false
-	for rows.Next() {
-		var cid, evJSON *string
-		if err := rows.Scan(&locale, &cid, &evJSON); err != nil {
-			rows.Close()
-			return err
-		}
-		found = true
-		if cid == nil {
-			continue
-		}
-		var evs []string
-		if evJSON != nil {
-			_ = json.Unmarshal([]byte(*evJSON), &evs)
-		}
-		if len(evs) == 0 || slices.Contains(evs, event) {
-			channels = append(channels, *cid)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if !found {
-		return db.ErrNotFound
-	}
-	lang, _ := i18n.Parse(locale)
-	title := i18n.T(lang, titleKey, titleArgs...)
-	id := db.NewID()
-	res, err := tx.Exec(ctx, `INSERT INTO notifications (id, user_id, event, title, body, link, dedupe_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (dedupe_key) DO NOTHING`, id, userID, event, title, body, link, dedupeKey, db.Ms(tx.Now()))
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil // already notified
-	}
-	for _, cid := range channels {
-		did := db.NewID()
-		if _, err := tx.Exec(ctx, "INSERT INTO deliveries (id, notification_id, channel_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-			did, id, cid, db.Ms(tx.Now()), db.Ms(tx.Now())); err != nil {
-			return err
-		}
-		if _, err := s.jobs.Enqueue(ctx, jobDeliver, map[string]string{"delivery_id": did}, jobs.EnqueueOptions{UniqueKey: "deliver:" + did, MaxAttempts: 8}); err != nil {
-			return err
-		}
-	}
+	buf := tx.Local(noticesKey{}, func() any {
+		b := &notices{}
+		tx.BeforeCommit(func(ctx context.Context, tx *db.Tx) error { return s.flushNotices(ctx, tx, b) })
+		return b
+	}).(*notices)
+	buf.items = append(buf.items, pendingNotice{userID: userID, event: event, titleKey: titleKey, titleArgs: titleArgs,
+		body: body, link: link, dedupeKey: dedupeKey, at: tx.Now()})
 	return nil
 }
 
-// deliver is the job that sends one delivery. A delivery already marked
-// delivered is not sent again. A retried job after a crash between sending
-// and marking sends again with the same key (the delivery id, as the
-// X-Prelude-Delivery header and the email Message-ID), so the delivery is
-// exactly once in effect for receivers that deduplicate on it and
-// at-least-once for those that cannot (the chat robots themselves).
-func (s *Service) deliver(client *http.Client, smtp *notify.SMTP) jobs.Handler {
-	return func(ctx context.Context, j *jobs.Job) error {
-		var p struct {
-			DeliveryID string `json:"delivery_id"`
+type noticesKey struct{}
+
+type notices struct{ items []pendingNotice }
+
+type pendingNotice struct {
+	userID, event, titleKey string
+	titleArgs               []any
+	body, link, dedupeKey   string
+	at                      time.Time
+}
+
+// flushNotices writes the notices gathered in tx (see notify).
+func (s *Service) flushNotices(ctx context.Context, tx *db.Tx, b *notices) error {
+	items := b.items
+	b.items = nil
+	if len(items) == 0 {
+		return nil
+	}
+	type recipient struct {
+		lang     i18n.Lang
+		channels []string
+		events   [][]string
+	}
+	users := map[string]*recipient{}
+	var ids []any
+	for _, n := range items {
+		if _, ok := users[n.userID]; !ok {
+			users[n.userID] = nil
+			ids = append(ids, n.userID)
 		}
-		if err := j.Decode(&p); err != nil {
-			return jobs.Permanent(err)
-		}
-		var status, kind, target, secret, title, body, link string
-		err := s.db.QueryRow(ctx, `SELECT d.status, c.kind, c.target, c.secret, n.title, n.body, n.link FROM deliveries d
-			JOIN notification_channels c ON c.id = d.channel_id JOIN notifications n ON n.id = d.notification_id WHERE d.id = ?`, p.DeliveryID).
-			Scan(&status, &kind, &target, &secret, &title, &body, &link)
-		if errors.Is(err, db.ErrNotFound) {
-			return nil // channel deleted meanwhile
-		}
+	}
+	for start := 0; start < len(ids); start += 500 {
+		part := ids[start:min(len(ids), start+500)]
+		rows, err := tx.Query(ctx, `SELECT u.id, u.locale, c.id, c.events FROM users u
+			LEFT JOIN notification_channels c ON c.user_id = u.id AND c.enabled = ? WHERE u.id IN (`+db.Placeholders(len(part))+`)`, append([]any{true}, part...)...)
 		if err != nil {
 			return err
 		}
-		if status != "pending" {
-			return nil
+		for rows.Next() {
+			var uid, locale string
+			var cid, evJSON *string
+			if err := rows.Scan(&uid, &locale, &cid, &evJSON); err != nil {
+				rows.Close()
+				return err
+			}
+			r := users[uid]
+			if r == nil {
+				lang, _ := i18n.Parse(locale)
+				r = &recipient{lang: lang}
+				users[uid] = r
+			}
+			if cid == nil {
+				continue
+			}
+			var evs []string
+			if evJSON != nil {
+				_ = json.Unmarshal([]byte(*evJSON), &evs)
+			}
+			r.channels = append(r.channels, *cid)
+			r.events = append(r.events, evs)
 		}
-		if link != "" && !strings.HasPrefix(link, "http") {
-			link = s.cfg.BaseURL + link
-		}
-		msg := notify.Message{Title: title, Body: body, Link: link, Key: p.DeliveryID}
-		sendCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		defer cancel()
-		if kind == "email" {
-			err = notify.Email(sendCtx, smtp, target, msg, s.db.Now())
-		} else {
-			err = notify.Webhook(sendCtx, client, kind, target, secret, msg, s.db.Now())
-		}
-		now := db.Ms(s.db.Now())
-		if err == nil {
-			_, err := s.db.Exec(ctx, "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, last_error = '', delivered_at = ?, updated_at = ? WHERE id = ?", now, now, p.DeliveryID)
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
-		var perm *notify.Permanent
-		final := errors.As(err, &perm) || j.Attempt >= j.MaxAttempts
-		st := "pending"
-		if final {
-			st = "failed"
+	}
+	type row struct {
+		id string
+		n  *pendingNotice
+		r  *recipient
+	}
+	rowsByID := map[string]row{}
+	var inserted []row
+	const cols, chunk = 8, 500
+	for start := 0; start < len(items); start += chunk {
+		part := items[start:min(len(items), start+chunk)]
+		args := make([]any, 0, len(part)*cols)
+		for i := range part {
+			n := &part[i]
+			r := users[n.userID]
+			if r == nil {
+				return db.ErrNotFound
+			}
+			id := db.NewID()
+			rowsByID[id] = row{id: id, n: n, r: r}
+			args = append(args, id, n.userID, n.event, i18n.T(r.lang, n.titleKey, n.titleArgs...), n.body, n.link, n.dedupeKey, db.Ms(n.at))
 		}
-		if _, uerr := s.db.Exec(ctx, "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?", st, truncate(err.Error(), 500), now, p.DeliveryID); uerr != nil {
-			return uerr
+		// ON CONFLICT: a notice already sent (its dedupe key exists, also
+		// earlier in this same statement) is skipped; RETURNING names the
+		// ones written.
+		rs, err := tx.Query(ctx, `INSERT INTO notifications (id, user_id, event, title, body, link, dedupe_key, created_at) VALUES `+
+			strings.TrimSuffix(strings.Repeat("("+db.Placeholders(cols)+"), ", len(part)), ", ")+` ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`, args...)
+		if err != nil {
+			return err
 		}
-		if errors.As(err, &perm) {
-			return jobs.Permanent(err)
+		for rs.Next() {
+			var id string
+			if err := rs.Scan(&id); err != nil {
+				rs.Close()
+				return err
+			}
+			inserted = append(inserted, rowsByID[id])
 		}
-		return err
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return err
+		}
+	}
+	var deliveries []any
+	var jobItems []jobs.Item
+	for _, w := range inserted {
+		for i, cid := range w.r.channels {
+			if evs := w.r.events[i]; len(evs) > 0 && !slices.Contains(evs, w.n.event) {
+				continue
+			}
+			did := db.NewID()
+			deliveries = append(deliveries, did, w.id, cid, db.Ms(w.n.at), db.Ms(w.n.at))
+			jobItems = append(jobItems, jobs.Item{Payload: map[string]string{"delivery_id": did}, Options: jobs.EnqueueOptions{UniqueKey: "deliver:" + did, MaxAttempts: 8}})
+		}
+	}
+	for start := 0; start < len(deliveries); start += 5 * chunk {
+		part := deliveries[start:min(len(deliveries), start+5*chunk)]
+		if _, err := tx.Exec(ctx, "INSERT INTO deliveries (id, notification_id, channel_id, created_at, updated_at) VALUES "+
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", len(part)/5), ", "), part...); err != nil {
+			return err
+		}
+	}
+	return s.jobs.EnqueueBatch(ctx, jobDeliver, jobItems)
+}
+
+// deliver is the job that sends deliveries, several at a time (a reminder
+// tick or a bulk assignment notifies in bursts): one query reads them, the
+// sends run in parallel, and their statuses commit with the jobs' outcomes
+// in one transaction. A delivery already marked delivered is not sent again.
+// A retried job after a crash between sending and that commit sends again
+// with the same key (the delivery id, as the X-Prelude-Delivery header and
+// the email Message-ID), so the delivery is exactly once in effect for
+// receivers that deduplicate on it and at-least-once for those that cannot
+// (the chat robots themselves).
+func (s *Service) deliver(client *http.Client, smtp *notify.SMTP) jobs.BatchHandler {
+	return func(ctx context.Context, js []*jobs.Job) ([]error, func(context.Context, *db.Tx) error) {
+		errs := make([]error, len(js))
+		ids := make([]string, len(js))
+		var args []any
+		for i, j := range js {
+			var p struct {
+				DeliveryID string `json:"delivery_id"`
+			}
+			if err := j.Decode(&p); err != nil {
+				errs[i] = jobs.Permanent(err)
+				continue
+			}
+			ids[i] = p.DeliveryID
+			args = append(args, p.DeliveryID)
+		}
+		type target struct {
+			status, kind, target, secret, title, body, link string
+		}
+		found := map[string]*target{}
+		if len(args) > 0 {
+			rows, err := s.db.Query(ctx, `SELECT d.id, d.status, c.kind, c.target, c.secret, n.title, n.body, n.link FROM deliveries d
+				JOIN notification_channels c ON c.id = d.channel_id JOIN notifications n ON n.id = d.notification_id WHERE d.id IN (`+db.Placeholders(len(args))+`)`, args...)
+			if err == nil {
+				for rows.Next() {
+					var id string
+					var t target
+					if err = rows.Scan(&id, &t.status, &t.kind, &t.target, &t.secret, &t.title, &t.body, &t.link); err != nil {
+						break
+					}
+					found[id] = &t
+				}
+				rows.Close()
+				if err == nil {
+					err = rows.Err()
+				}
+			}
+			if err != nil {
+				for i := range errs {
+					if errs[i] == nil {
+						errs[i] = err
+					}
+				}
+				return errs, nil
+			}
+		}
+		// Send the pending ones in parallel; a missing one had its channel
+		// deleted meanwhile, one no longer pending was sent already.
+		sent := make([]error, len(js))
+		sending := make([]bool, len(js))
+		done := make(chan struct{}, len(js))
+		n := 0
+		for i, id := range ids {
+			t := found[id]
+			if errs[i] != nil || t == nil || t.status != "pending" {
+				continue
+			}
+			sending[i] = true
+			n++
+			go func() {
+				defer func() { done <- struct{}{} }()
+				link := t.link
+				if link != "" && !strings.HasPrefix(link, "http") {
+					link = s.cfg.BaseURL + link
+				}
+				msg := notify.Message{Title: t.title, Body: t.body, Link: link, Key: id}
+				sendCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+				defer cancel()
+				if t.kind == "email" {
+					sent[i] = notify.Email(sendCtx, smtp, t.target, msg, s.db.Now())
+				} else {
+					sent[i] = notify.Webhook(sendCtx, client, t.kind, t.target, t.secret, msg, s.db.Now())
+				}
+			}()
+		}
+		for range n {
+			<-done
+		}
+		var delivered []any
+		type failure struct {
+			id, status, msg string
+		}
+		var failed []failure
+		for i, j := range js {
+			if !sending[i] {
+				continue
+			}
+			err := sent[i]
+			if err == nil {
+				delivered = append(delivered, ids[i])
+				continue
+			}
+			var perm *notify.Permanent
+			st := "pending"
+			if errors.As(err, &perm) || j.Attempt >= j.MaxAttempts {
+				st = "failed"
+			}
+			failed = append(failed, failure{ids[i], st, truncate(err.Error(), 500)})
+			errs[i] = err
+			if errors.As(err, &perm) {
+				errs[i] = jobs.Permanent(err)
+			}
+		}
+		return errs, func(ctx context.Context, tx *db.Tx) error {
+			now := db.Ms(tx.Now())
+			if len(delivered) > 0 {
+				if _, err := tx.Exec(ctx, "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, last_error = '', delivered_at = ?, updated_at = ? WHERE id IN ("+
+					db.Placeholders(len(delivered))+")", append([]any{now, now}, delivered...)...); err != nil {
+					return err
+				}
+			}
+			for _, f := range failed {
+				if _, err := tx.Exec(ctx, "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?", f.status, f.msg, now, f.id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 	}
 }
 

@@ -26,7 +26,7 @@ const tickBatch = 500
 func (s *Service) RegisterJobs(q *jobs.Queue, client *http.Client, smtp *notify.SMTP) {
 	q.Register(jobTick, func(ctx context.Context, _ *jobs.Job) error { _, err := s.Tick(ctx); return err }, jobs.KindOptions{MaxAttempts: 2, Timeout: 30 * time.Second})
 	q.Register(jobRevisits, func(ctx context.Context, _ *jobs.Job) error { _, err := s.PlanRevisits(ctx); return err }, jobs.KindOptions{MaxAttempts: 3, Timeout: 5 * time.Minute})
-	q.Register(jobDeliver, s.deliver(client, smtp), jobs.KindOptions{MaxAttempts: 8, Timeout: 30 * time.Second})
+	q.RegisterBatch(jobDeliver, s.deliver(client, smtp), jobs.KindOptions{MaxAttempts: 8, Timeout: 30 * time.Second})
 	q.Every("followups-tick", time.Second, jobTick, nil)
 	q.Every("followups-revisits", time.Hour, jobRevisits, nil)
 }

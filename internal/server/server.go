@@ -257,12 +257,16 @@ var (
 	poolOpen  = prometheus.NewDesc("prelude_db_open_connections", "Open database connections by pool.", []string{"pool"}, nil)
 	poolInUse = prometheus.NewDesc("prelude_db_in_use_connections", "Database connections in use by pool.", []string{"pool"}, nil)
 	poolWait  = prometheus.NewDesc("prelude_db_wait_count_total", "Waits for a database connection by pool.", []string{"pool"}, nil)
+	writeTxs  = prometheus.NewDesc("prelude_db_write_transactions_total", "Write transactions run on SQLite's writer (group commit members).", nil, nil)
+	commits   = prometheus.NewDesc("prelude_db_commits_total", "COMMITs on SQLite's writer; write transactions per COMMIT is the group size.", nil, nil)
 )
 
 func (c dbStatsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- poolOpen
 	ch <- poolInUse
 	ch <- poolWait
+	ch <- writeTxs
+	ch <- commits
 }
 
 func (c dbStatsCollector) Collect(ch chan<- prometheus.Metric) {
@@ -275,5 +279,8 @@ func (c dbStatsCollector) Collect(ch chan<- prometheus.Metric) {
 	emit("write", w.OpenConnections, w.InUse, w.WaitCount)
 	if c.d.Dialect == db.SQLite {
 		emit("read", r.OpenConnections, r.InUse, r.WaitCount)
+		txs, n := c.d.WriteStats()
+		ch <- prometheus.MustNewConstMetric(writeTxs, prometheus.CounterValue, float64(txs))
+		ch <- prometheus.MustNewConstMetric(commits, prometheus.CounterValue, float64(n))
 	}
 }

@@ -251,6 +251,7 @@ type Principal struct {
 	// Departments is the caller's department and all its sub-departments.
 	Departments []string
 	Roles       []string
+	// Permissions is read-only: principals with the same roles share it.
 	Permissions map[string]bool
 	Scope       Scope
 	Locale      i18n.Lang

@@ -5,7 +5,9 @@
 //
 // SQLite runs with one writer connection and a pool of readers (WAL), the
 // layout that measured fastest here (see shared/STACK.md); PostgreSQL uses one
-// pgx pool for both.
+// pgx pool for both. On SQLite, write transactions that queue for the writer
+// are committed together (group commit, see writer.go) and statements are
+// kept prepared (pgx does that by itself on PostgreSQL).
 package db
 
 import (
@@ -43,6 +45,24 @@ type Config struct {
 	Readers int
 	// Now is the clock; tests pass a fixed one. Defaults to time.Now.
 	Now func() time.Time
+	// GroupMax caps how many write transactions share one SQLite COMMIT
+	// (default 64, or PRELUDE_DB_GROUP_MAX; 1 commits each on its own).
+	GroupMax int
+	// GroupHold caps how long one shared SQLite transaction keeps taking
+	// members (default 10ms, or PRELUDE_DB_GROUP_HOLD).
+	GroupHold time.Duration
+	// StmtCache is how many prepared statements SQLite keeps per handle
+	// (default 256, or PRELUDE_DB_STMT_CACHE; 0 from the variable turns
+	// the cache off, for comparisons).
+	StmtCache int
+}
+
+// envInt reads a tuning variable; def when unset or malformed.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v >= 0 {
+		return v
+	}
+	return def
 }
 
 // DB is an open database with separate write and read handles.
@@ -52,6 +72,10 @@ type DB struct {
 	read    *sql.DB
 	now     func() time.Time
 	path    string
+	// SQLite only: the writer (group commit, prepared statements) and
+	// the readers' prepared statements (nil when turned off).
+	w      *writer
+	rstmts *stmtCache
 }
 
 // Open connects and checks the connection. It does not migrate.
@@ -88,10 +112,22 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	// busy_timeout comes first so that every later pragma already waits
 	// instead of failing while another process holds the file.
 	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	w, err := sql.Open("sqlite", "file:"+url.PathEscape(path)+"?"+common+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	// temp_store(MEMORY): the savepoint of each member of a shared
+	// transaction (writer.go) journals the pages it changes; on a file that
+	// was a pwrite per page, a tenth of a write request's CPU time.
+	// wal_autocheckpoint: checkpoints run in the background (checkpoint.go)
+	// unless PRELUDE_DB_CHECKPOINT=writer asks for SQLite's default.
+	background := os.Getenv("PRELUDE_DB_CHECKPOINT") != "writer"
+	auto := 1000
+	if background {
+		auto = writerAutoCheckpoint
+	}
+	wc, err := sqliteConnector("file:" + url.PathEscape(path) + "?" + common + "&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)" +
+		"&_pragma=wal_autocheckpoint(" + strconv.Itoa(auto) + ")&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
+	w := sql.OpenDB(wc)
 	// One writer: SQLite serialises writes anyway, and a single connection
 	// with BEGIN IMMEDIATE avoids SQLITE_BUSY upgrade deadlocks.
 	w.SetMaxOpenConns(1)
@@ -110,18 +146,59 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	// cap): page reads then cost no pread system call, and every reader
 	// shares the OS page cache. At 100k accounts/1M timeline events it cut
 	// the account page from 6.0 to 4.9 ms in-process.
-	r, err := sql.Open("sqlite", "file:"+url.PathEscape(path)+"?"+common+"&_pragma=query_only(1)&_pragma=cache_size(-2000)&_pragma=mmap_size(2147483648)")
+	rc, err := sqliteConnector("file:" + url.PathEscape(path) + "?" + common + "&_pragma=query_only(1)&_pragma=cache_size(-2000)&_pragma=mmap_size(2147483648)")
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
+	r := sql.OpenDB(rc)
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
-	return &DB{Dialect: SQLite, write: w, read: r, now: now, path: path}, nil
+	d := &DB{Dialect: SQLite, write: w, read: r, now: now, path: path}
+	groupMax := cfg.GroupMax
+	if groupMax <= 0 {
+		groupMax = envInt("PRELUDE_DB_GROUP_MAX", 64)
+	}
+	hold := cfg.GroupHold
+	if hold <= 0 {
+		hold = 10 * time.Millisecond
+		if v, err := time.ParseDuration(os.Getenv("PRELUDE_DB_GROUP_HOLD")); err == nil && v > 0 {
+			hold = v
+		}
+	}
+	stmts := cfg.StmtCache
+	if stmts <= 0 {
+		stmts = envInt("PRELUDE_DB_STMT_CACHE", 256)
+	}
+	d.w = &writer{db: w, maxMember: max(groupMax, 1), maxHold: hold, stmtCap: stmts}
+	if stmts > 0 {
+		d.rstmts = newStmtCache(r, stmts)
+	}
+	if background {
+		cc, err := sqliteConnector("file:" + url.PathEscape(path) + "?" + common)
+		if err != nil {
+			w.Close()
+			r.Close()
+			return nil, err
+		}
+		cdb := sql.OpenDB(cc)
+		cdb.SetMaxOpenConns(1)
+		d.w.ckpt = startCheckpointer(cdb, checkpointEvery)
+	}
+	return d, nil
 }
 
 // Close closes both handles.
 func (d *DB) Close() error {
+	if d.w != nil {
+		if d.w.ckpt != nil {
+			d.w.ckpt.close()
+		}
+		d.w.closeAll()
+	}
+	if d.rstmts != nil {
+		d.rstmts.closeAll()
+	}
 	err := d.write.Close()
 	if d.read != d.write {
 		if e := d.read.Close(); err == nil {
@@ -145,6 +222,16 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Stats reports pool statistics for metrics.
 func (d *DB) Stats() (write, read sql.DBStats) { return d.write.Stats(), d.read.Stats() }
+
+// WriteStats counts write transactions and the COMMITs that made them
+// durable since Open (SQLite; zeros on PostgreSQL). transactions/commits
+// is the average group size.
+func (d *DB) WriteStats() (transactions, commits uint64) {
+	if d.w == nil {
+		return 0, 0
+	}
+	return d.w.members.Load(), d.w.commits.Load()
+}
 
 // Rebind turns '?' placeholders into $1, $2… for PostgreSQL. Question marks
 // inside single-quoted literals are left alone.
@@ -182,27 +269,72 @@ type Querier interface {
 
 // Tx is a transaction with a fixed clock and after-commit callbacks.
 type Tx struct {
-	tx          *sql.Tx
+	tx          *sql.Tx // reads, and writes on PostgreSQL
+	w           *writer // writes on SQLite: a member of a shared transaction
 	db          *DB
 	now         time.Time
 	afterCommit []func()
+	before      []func(ctx context.Context, tx *Tx) error
+	locals      map[any]any
 	readOnly    bool
+	done        bool
 }
+
+var errTxDone = errors.New("db: transaction has already been committed or rolled back")
 
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if t.readOnly {
 		return nil, errors.New("db: write in a read-only transaction")
+	}
+	if t.w != nil {
+		if t.done {
+			return nil, errTxDone
+		}
+		return t.w.exec(ctx, q, args)
 	}
 	r, err := t.tx.ExecContext(ctx, t.db.Rebind(q), args...)
 	return r, mapErr(err)
 }
 
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if t.w != nil {
+		if t.done {
+			return nil, errTxDone
+		}
+		return t.w.query(ctx, q, args)
+	}
+	if c := t.db.rstmts; c != nil {
+		if ps, err := c.get(ctx, q); err == nil {
+			defer c.put(ps)
+			r, err := t.tx.StmtContext(ctx, ps.st).QueryContext(ctx, args...)
+			return r, mapErr(err)
+		}
+	}
 	r, err := t.tx.QueryContext(ctx, t.db.Rebind(q), args...)
 	return r, mapErr(err)
 }
 
 func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if t.w != nil {
+		if t.done {
+			// A member's Tx used after InTx returned must not run in the
+			// next member's transaction. database/sql's Row cannot carry
+			// errTxDone: a query on an ended context fails before it
+			// reaches a connection.
+			ended, cancel := context.WithCancel(context.Background())
+			cancel()
+			return t.db.read.QueryRowContext(ended, q)
+		}
+		return t.w.queryRow(ctx, q, args)
+	}
+	if c := t.db.rstmts; c != nil {
+		// A read transaction on SQLite: the pool's cached statement,
+		// prepared on this transaction's connection.
+		if ps, err := c.get(ctx, q); err == nil {
+			defer c.put(ps)
+			return t.tx.StmtContext(ctx, ps.st).QueryRowContext(ctx, args...)
+		}
+	}
 	return t.tx.QueryRowContext(ctx, t.db.Rebind(q), args...)
 }
 
@@ -211,7 +343,15 @@ func (t *Tx) Dialect() Dialect { return t.db.Dialect }
 
 // Prepare compiles a statement once for many executions in the transaction
 // (bulk imports).
+//
+// On SQLite the statement belongs to the writer's connection, shared with
+// other transactions: close it before fn returns, and run it with a context
+// that does not end mid-transaction (see writer.exec).
 func (t *Tx) Prepare(ctx context.Context, q string) (*sql.Stmt, error) {
+	if t.w != nil {
+		st, err := t.w.conn.PrepareContext(ctx, q)
+		return st, mapErr(err)
+	}
 	st, err := t.tx.PrepareContext(ctx, t.db.Rebind(q))
 	return st, mapErr(err)
 }
@@ -223,7 +363,39 @@ func (t *Tx) Now() time.Time { return t.now }
 // rollback): send mail or publish events only for changes that happened.
 func (t *Tx) AfterCommit(fn func()) { t.afterCommit = append(t.afterCommit, fn) }
 
+// BeforeCommit runs fn inside the transaction once InTx's function has
+// returned nil, just before the COMMIT: a change can gather rows as it goes
+// and write them with one statement at the end. An error rolls the
+// transaction back and is InTx's result. A read transaction never commits,
+// so fn does not run there.
+func (t *Tx) BeforeCommit(fn func(ctx context.Context, tx *Tx) error) {
+	t.before = append(t.before, fn)
+}
+
+// Local is a value kept for the life of the transaction under key (compare
+// context.WithValue), created by init the first time it is asked for.
+func (t *Tx) Local(key any, init func() any) any {
+	if v, ok := t.locals[key]; ok {
+		return v
+	}
+	if t.locals == nil {
+		t.locals = map[any]any{}
+	}
+	v := init()
+	t.locals[key] = v
+	return v
+}
+
+// Writable reports whether the transaction can write (InTx rather than Read).
+func (t *Tx) Writable() bool { return !t.readOnly }
+
 type txKey struct{}
+
+// Current is the transaction ctx runs in (InTx or Read), nil outside one.
+func Current(ctx context.Context) *Tx {
+	tx, _ := ctx.Value(txKey{}).(*Tx)
+	return tx
+}
 
 type beforeCommitKey struct{}
 
@@ -239,9 +411,16 @@ func BeforeCommit(ctx context.Context, fn func(ctx context.Context, tx *Tx) erro
 // InTx runs fn in a write transaction. If ctx already carries one (a service
 // calling another service), fn joins it, so the whole operation commits or
 // rolls back together.
+//
+// On SQLite fn may share the transaction with other InTx calls that queued
+// for the writer (see writer.go): it still commits or rolls back as a whole,
+// on its own, and InTx returns only once its changes are durable.
 func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
 	if outer, ok := ctx.Value(txKey{}).(*Tx); ok && !outer.readOnly {
 		return fn(ctx, outer)
+	}
+	if d.w != nil {
+		return d.runWrite(ctx, fn, true)
 	}
 	sqlTx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -253,18 +432,34 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) erro
 		_ = sqlTx.Rollback()
 		return err
 	}
-	hooks, _ := ctx.Value(beforeCommitKey{}).([]func(context.Context, *Tx) error)
-	for _, h := range hooks {
-		if err := h(ctx, tx); err != nil {
-			_ = sqlTx.Rollback()
-			return err
-		}
+	if err := runBeforeCommit(ctx, tx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return mapErr(fmt.Errorf("commit: %w", err))
 	}
 	for _, f := range tx.afterCommit {
 		f()
+	}
+	return nil
+}
+
+func runBeforeCommit(ctx context.Context, tx *Tx) error {
+	// The transaction's own first (they finish its change; one may add
+	// another), then the request's (context) hooks.
+	for len(tx.before) > 0 {
+		fn := tx.before[0]
+		tx.before = tx.before[1:]
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+	}
+	hooks, _ := ctx.Value(beforeCommitKey{}).([]func(context.Context, *Tx) error)
+	for _, h := range hooks {
+		if err := h(ctx, tx); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -295,24 +490,58 @@ func runGuarded(ctx context.Context, tx *Tx, fn func(ctx context.Context, tx *Tx
 	return fn(ctx, tx)
 }
 
-// Exec runs one statement outside any explicit transaction on the writer.
+// Exec runs one statement outside any explicit transaction on the writer
+// (on SQLite it is a write transaction of its own, grouped like InTx; it
+// never joins a transaction ctx carries, and runs no before-commit hooks).
 func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	r, err := d.write.ExecContext(ctx, d.Rebind(q), args...)
-	return r, mapErr(err)
+	if d.w == nil {
+		r, err := d.write.ExecContext(ctx, d.Rebind(q), args...)
+		return r, mapErr(err)
+	}
+	var res sql.Result
+	if outsideTx(q) {
+		err := d.runAlone(ctx, func(c *sql.Conn) error {
+			var err error
+			res, err = c.ExecContext(ctx, q, args...)
+			return err
+		})
+		return res, mapErr(err)
+	}
+	err := d.runWrite(ctx, func(ctx context.Context, tx *Tx) error {
+		var err error
+		res, err = tx.Exec(ctx, q, args...)
+		return err
+	}, false)
+	return res, err
 }
 
 // QueryRow runs one query on the reader pool.
 func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if c := d.rstmts; c != nil {
+		if ps, err := c.get(ctx, q); err == nil {
+			defer c.put(ps)
+			return ps.st.QueryRowContext(ctx, args...)
+		}
+	}
 	return d.read.QueryRowContext(ctx, d.Rebind(q), args...)
 }
 
 // Query runs one query on the reader pool.
 func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if c := d.rstmts; c != nil {
+		if ps, err := c.get(ctx, q); err == nil {
+			defer c.put(ps)
+			r, err := ps.st.QueryContext(ctx, args...)
+			return r, mapErr(err)
+		}
+	}
 	r, err := d.read.QueryContext(ctx, d.Rebind(q), args...)
 	return r, mapErr(err)
 }
 
-// Raw returns the writer handle for tools (backup, migrations, tests).
+// Raw returns the writer handle for tools (backup, migrations, tests). On
+// SQLite the writer's one connection is kept by the group committer: use
+// Exec or InTx there.
 func (d *DB) Raw() *sql.DB { return d.write }
 
 // NewID returns a new time-ordered opaque identifier (UUIDv7).

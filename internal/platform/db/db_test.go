@@ -83,3 +83,66 @@ func TestRebind(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// A transaction can gather rows and write them just before it commits;
+// a failure there rolls everything back.
+func TestBeforeCommitAndLocals(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		type key struct{}
+		add := func(ctx context.Context, tx *db.Tx, k string) {
+			keys := tx.Local(key{}, func() any {
+				var keys []string
+				tx.BeforeCommit(func(ctx context.Context, tx *db.Tx) error {
+					ks := *tx.Local(key{}, nil).(*[]string)
+					for _, k := range ks {
+						if _, err := tx.Exec(ctx, "INSERT INTO settings (key, value, updated_at) VALUES (?, 'v', 1)", k); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				return &keys
+			}).(*[]string)
+			*keys = append(*keys, k)
+		}
+		n := func(prefix string) int {
+			var c int
+			if err := d.QueryRow(ctx, "SELECT COUNT(*) FROM settings WHERE key LIKE ?", prefix+"%").Scan(&c); err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		err := d.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+			add(ctx, tx, "bc.a")
+			// A service called inside joins the transaction and its rows.
+			return d.InTx(ctx, func(ctx context.Context, inner *db.Tx) error {
+				add(ctx, inner, "bc.b")
+				return nil
+			})
+		})
+		if err != nil || n("bc.") != 2 {
+			t.Fatalf("gathered rows: %d, %v", n("bc."), err)
+		}
+		// The gathered write fails (duplicate): nothing of the transaction stays.
+		err = d.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+			if _, err := tx.Exec(ctx, "INSERT INTO settings (key, value, updated_at) VALUES ('bc2.x', 'v', 1)"); err != nil {
+				return err
+			}
+			add(ctx, tx, "bc.a")
+			return nil
+		})
+		if !errors.Is(err, db.ErrUnique) || n("bc2.") != 0 {
+			t.Fatalf("failed before-commit: err %v, rows %d", err, n("bc2."))
+		}
+		// A function that fails never reaches them.
+		boom := errors.New("boom")
+		err = d.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+			add(ctx, tx, "bc3.a")
+			return boom
+		})
+		if !errors.Is(err, boom) || n("bc3.") != 0 {
+			t.Fatalf("rolled back: err %v, rows %d", err, n("bc3."))
+		}
+	})
+}

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -84,11 +85,25 @@ func (d *DB) Migrate(ctx context.Context, fsys fs.FS, log *slog.Logger) ([]int, 
 	if err != nil {
 		return nil, err
 	}
+	if d.w != nil {
+		// SQLite: on the writer's own connection, between groups.
+		var done []int
+		err := d.runAlone(ctx, func(conn *sql.Conn) error {
+			var err error
+			done, err = d.migrate(ctx, conn, ms, log)
+			return err
+		})
+		return done, err
+	}
 	conn, err := d.write.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
+	return d.migrate(ctx, conn, ms, log)
+}
+
+func (d *DB) migrate(ctx context.Context, conn *sql.Conn, ms []migration, log *slog.Logger) ([]int, error) {
 	if d.Dialect == Postgres {
 		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockID); err != nil {
 			return nil, fmt.Errorf("migration lock: %w", err)

@@ -345,7 +345,7 @@ func TestExpiredLeaseIsTakenOver(t *testing.T) {
 		}, KindOptions{})
 		a := enqueue(t, crashed, "work", nil, EnqueueOptions{})
 		last := enqueue(t, crashed, "work", nil, EnqueueOptions{MaxAttempts: 1})
-		claimed, _, err := crashed.claim(ctx, 10)
+		claimed, _, err := crashed.claim(ctx, 10, true)
 		claimedAt := time.Now()
 		if err != nil || len(claimed) != 2 {
 			t.Fatalf("claimed %d, err %v", len(claimed), err)

@@ -87,22 +87,34 @@ func (q *Queue) Stop(ctx context.Context) error {
 func (q *Queue) dispatch(ctx context.Context) {
 	tick := time.NewTicker(q.opts.PollInterval)
 	defer tick.Stop()
+	look := true
 	for ctx.Err() == nil {
 		// Only this goroutine takes slots, so free can only grow until the
 		// claimed jobs take them below.
 		free := cap(q.slots) - len(q.slots)
 		if free > 0 {
-			claimed, full, err := q.claim(ctx, free)
+			claimed, full, err := q.claim(ctx, free, look)
 			if err != nil && ctx.Err() == nil {
 				q.log.Error("claim jobs", "err", err)
 			}
-			for _, j := range claimed {
-				q.slots <- struct{}{}
+			// After a full claim more are probably due: claim without
+			// looking first.
+			look = !full || err != nil
+			for _, run := range q.runs(claimed) {
+				for range run.jobs {
+					q.slots <- struct{}{}
+				}
 				q.running.Add(1)
 				go func() {
 					defer q.running.Done()
-					q.run(j)
-					<-q.slots
+					if run.k.batch != nil {
+						q.runBatch(run.k, run.jobs)
+					} else {
+						q.run(run.jobs[0])
+					}
+					for range run.jobs {
+						<-q.slots
+					}
 					q.poke()
 				}()
 			}
@@ -118,16 +130,43 @@ func (q *Queue) dispatch(ctx context.Context) {
 	}
 }
 
+// A handlerRun is one handler call: one job, or a batch of one kind.
+type handlerRun struct {
+	k    kind
+	jobs []*Job
+}
+
+// runs splits claimed jobs into handler calls: each job alone, except jobs
+// of batch kinds, which go together up to the kind's batch size.
+func (q *Queue) runs(claimed []*Job) []handlerRun {
+	var out []handlerRun
+	open := map[string]int{} // kind -> index in out of its batch being filled
+	for _, j := range claimed {
+		k, ok := q.kind(j.Kind)
+		if !ok || k.batch == nil {
+			out = append(out, handlerRun{k: k, jobs: []*Job{j}})
+			continue
+		}
+		if i, ok := open[j.Kind]; ok && len(out[i].jobs) < k.batchSize {
+			out[i].jobs = append(out[i].jobs, j)
+			continue
+		}
+		open[j.Kind] = len(out)
+		out = append(out, handlerRun{k: k, jobs: []*Job{j}})
+	}
+	return out
+}
+
 // claim atomically marks up to limit due jobs as running under this
 // instance's lease. A job is due when pending and its run_at has passed, or
 // when running under a lease that expired (its instance crashed). full says
 // whether limit jobs were taken, i.e. more may be waiting.
 //
 // PostgreSQL: FOR UPDATE SKIP LOCKED lets instances claim concurrently
-// without blocking on or double-claiming each other's rows; the locking CTE
-// is evaluated exactly once, so LIMIT holds. SQLite: the single writer
+// without blocking on or double-claiming each other's rows; the locking CTEs
+// are evaluated exactly once, so LIMIT holds. SQLite: the single writer
 // serialises the UPDATE, which is atomic on its own.
-func (q *Queue) claim(ctx context.Context, limit int) ([]*Job, bool, error) {
+func (q *Queue) claim(ctx context.Context, limit int, look bool) ([]*Job, bool, error) {
 	kinds := q.kindNames()
 	if len(kinds) == 0 || limit <= 0 {
 		return nil, false, nil
@@ -142,85 +181,125 @@ func (q *Queue) claim(ctx context.Context, limit int) ([]*Job, bool, error) {
 	}
 	// Look before taking the write lock: most polls find nothing, and on
 	// SQLite a write transaction per poll per instance would queue behind
-	// (and delay) every business write for nothing.
-	var found int
-	err := q.db.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
-		err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE "+due+" LIMIT 1) AS due", dueArgs(db.Ms(tx.Now()))...).Scan(&found)
-		return db.MapErr(err)
-	})
-	if err != nil || found == 0 {
-		return nil, false, err
+	// (and delay) every business write for nothing. (Not after a full
+	// claim: then jobs are most likely waiting.)
+	if look {
+		var found int
+		err := q.db.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
+			err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE "+due+" LIMIT 1) AS due", dueArgs(db.Ms(tx.Now()))...).Scan(&found)
+			return db.MapErr(err)
+		})
+		if err != nil || found == 0 {
+			return nil, false, err
+		}
 	}
 
-	var claimed, exhausted []*Job
-	taken := 0
-	err = q.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		claimed, taken = nil, 0
-		now := db.Ms(tx.Now())
-		until := db.Ms(tx.Now().Add(q.opts.Lease))
-		set := `status = 'running', locked_by = ?, locked_until = ?, attempts = attempts + 1, updated_at = ?,
-			last_error = CASE WHEN status = 'running' THEN ? ELSE last_error END`
-		dueArgs := dueArgs(now)
-		setArgs := []any{q.opts.InstanceID, until, now, leaseExpiredError}
-		var query string
-		var args []any
+	var c claimResult
+	err := q.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		if tx.Dialect() == db.Postgres {
-			query = `WITH picked AS (SELECT id FROM jobs WHERE ` + due + ` ORDER BY run_at, id LIMIT ? FOR UPDATE SKIP LOCKED)
-				UPDATE jobs SET ` + set + ` FROM picked WHERE jobs.id = picked.id
-				RETURNING jobs.id, jobs.kind, jobs.payload, jobs.attempts, jobs.max_attempts`
-			args = append(append(dueArgs, limit), setArgs...)
-		} else {
-			query = `UPDATE jobs SET ` + set + ` WHERE id IN (SELECT id FROM jobs WHERE ` + due + ` ORDER BY run_at, id LIMIT ?)
-				RETURNING id, kind, payload, attempts, max_attempts`
-			args = append(append(setArgs, dueArgs...), limit)
-		}
-		rows, err := tx.Query(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		exhausted = nil
-		for rows.Next() {
-			var j Job
-			var payload string
-			if err := rows.Scan(&j.ID, &j.Kind, &payload, &j.Attempt, &j.MaxAttempts); err != nil {
-				rows.Close()
-				return err
-			}
-			j.Payload = []byte(payload)
-			taken++
-			if j.Attempt > j.MaxAttempts {
-				exhausted = append(exhausted, &j)
-				continue
-			}
-			claimed = append(claimed, &j)
-		}
-		if err := rows.Err(); err != nil {
-			rows.Close()
-			return db.MapErr(err)
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		// Only a lease that expired on the final attempt gets here. Running
-		// it again would let a job that crashes its instance (out of memory,
-		// say) take every instance down in turn, so it is dead instead.
-		for _, j := range exhausted {
-			if _, err := tx.Exec(ctx, `UPDATE jobs SET status = 'dead', attempts = max_attempts, locked_until = NULL, finished_at = ?, updated_at = ?
-				WHERE id = ?`, now, now, j.ID); err != nil {
+			// A claim need not wait for its WAL flush: a claim lost in a
+			// database crash leaves the job claimable again, the case
+			// leases exist for, and any later durable commit (the job's
+			// outcome) flushes the WAL past it anyway.
+			if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
 				return err
 			}
 		}
-		return nil
+		var err error
+		c, err = q.claimIn(ctx, tx, kinds, limit)
+		return err
 	})
 	if err != nil {
 		return nil, false, err
 	}
+	q.buried(c.exhausted)
+	return c.claimed, c.taken == limit, nil
+}
+
+type claimResult struct {
+	claimed, exhausted []*Job
+	taken              int
+}
+
+// claimIn claims up to limit due jobs of kinds in tx (see claim).
+func (q *Queue) claimIn(ctx context.Context, tx *db.Tx, kinds []string, limit int) (claimResult, error) {
+	var c claimResult
+	now := db.Ms(tx.Now())
+	until := db.Ms(tx.Now().Add(q.opts.Lease))
+	set := `status = 'running', locked_by = ?, locked_until = ?, attempts = attempts + 1, updated_at = ?,
+		last_error = CASE WHEN status = 'running' THEN ? ELSE last_error END`
+	setArgs := []any{q.opts.InstanceID, until, now, leaseExpiredError}
+	// Expired leases first (they are the oldest), then pending jobs in
+	// run_at order. Each branch walks its own index in order and stops at
+	// limit: one condition with OR made the database read and sort every
+	// due job on each claim (6 ms with 5,000 waiting).
+	inKinds := ` AND kind IN (` + db.Placeholders(len(kinds)) + `)`
+	kindArgs := make([]any, len(kinds))
+	for i, k := range kinds {
+		kindArgs[i] = k
+	}
+	expired := `SELECT id FROM jobs WHERE status = 'running' AND locked_until < ?` + inKinds + ` ORDER BY locked_until LIMIT ?`
+	pending := `SELECT id FROM jobs WHERE status = 'pending' AND run_at <= ?` + inKinds + ` ORDER BY run_at LIMIT ?`
+	branchArgs := append(append(append(append([]any{now}, kindArgs...), limit, now), kindArgs...), limit)
+	var query string
+	var args []any
+	if tx.Dialect() == db.Postgres {
+		// Rows one branch locks beyond limit are released at COMMIT.
+		query = `WITH expired AS (` + expired + ` FOR UPDATE SKIP LOCKED), pending AS (` + pending + ` FOR UPDATE SKIP LOCKED),
+			picked AS (SELECT id FROM expired UNION ALL SELECT id FROM pending LIMIT ?)
+			UPDATE jobs SET ` + set + ` FROM picked WHERE jobs.id = picked.id
+			RETURNING jobs.id, jobs.kind, jobs.payload, jobs.attempts, jobs.max_attempts`
+		args = append(append(branchArgs, limit), setArgs...)
+	} else {
+		query = `UPDATE jobs SET ` + set + ` WHERE id IN (SELECT id FROM (SELECT id FROM (` + expired + `) UNION ALL SELECT id FROM (` + pending + `)) LIMIT ?)
+			RETURNING id, kind, payload, attempts, max_attempts`
+		args = append(append(setArgs, branchArgs...), limit)
+	}
+	rows, err := tx.Query(ctx, query, args...)
+	if err != nil {
+		return c, err
+	}
+	for rows.Next() {
+		var j Job
+		var payload string
+		if err := rows.Scan(&j.ID, &j.Kind, &payload, &j.Attempt, &j.MaxAttempts); err != nil {
+			rows.Close()
+			return c, err
+		}
+		j.Payload = []byte(payload)
+		c.taken++
+		if j.Attempt > j.MaxAttempts {
+			c.exhausted = append(c.exhausted, &j)
+			continue
+		}
+		c.claimed = append(c.claimed, &j)
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return c, db.MapErr(err)
+	}
+	if err := rows.Close(); err != nil {
+		return c, err
+	}
+	// Only a lease that expired on the final attempt gets here. Running it
+	// again would let a job that crashes its instance (out of memory, say)
+	// take every instance down in turn, so it is dead instead.
+	for _, j := range c.exhausted {
+		if _, err := tx.Exec(ctx, `UPDATE jobs SET status = 'dead', attempts = max_attempts, locked_until = NULL, finished_at = ?, updated_at = ?
+			WHERE id = ?`, now, now, j.ID); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// buried logs and counts jobs claimIn marked dead (after their commit).
+func (q *Queue) buried(exhausted []*Job) {
 	for _, j := range exhausted {
 		// Counted here because they never reach a handler or finish.
 		q.log.Error("job dead: its lease expired on the final attempt", "job_id", j.ID, "kind", j.Kind)
 		q.metrics.processed.WithLabelValues(j.Kind, outcomeDead).Inc()
 	}
-	return claimed, taken == limit, nil
 }
 
 // run executes one claimed job and records its outcome.
@@ -349,25 +428,14 @@ func (q *Queue) complete(ctx context.Context, j *Job, runErr error) (string, err
 	outcome := outcomeSucceeded
 	err := q.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		now := db.Ms(tx.Now())
-		const mine = ` WHERE id = ? AND status = 'running' AND locked_by = ? AND attempts = ?`
-		var query string
-		var args []any
-		switch {
-		case runErr == nil:
-			outcome = outcomeSucceeded
-			query = `UPDATE jobs SET status = 'succeeded', locked_until = NULL, finished_at = ?, updated_at = ?` + mine
-			args = []any{now, now}
-		case IsPermanent(runErr) || j.Attempt >= j.MaxAttempts:
-			outcome = outcomeDead
-			query = `UPDATE jobs SET status = 'dead', locked_until = NULL, last_error = ?, finished_at = ?, updated_at = ?` + mine
-			args = []any{truncateError(runErr), now, now}
-		default:
-			outcome = outcomeRetried
-			next := db.Ms(tx.Now().Add(q.opts.Backoff(j.Attempt)))
-			query = `UPDATE jobs SET status = 'pending', locked_until = NULL, run_at = ?, last_error = ?, updated_at = ?` + mine
-			args = []any{next, truncateError(runErr), now}
+		if runErr != nil {
+			var err error
+			outcome, err = q.recordFailure(ctx, tx, j, runErr, now)
+			return err
 		}
-		res, err := tx.Exec(ctx, query, append(args, j.ID, q.opts.InstanceID, j.Attempt)...)
+		outcome = outcomeSucceeded
+		res, err := tx.Exec(ctx, `UPDATE jobs SET status = 'succeeded', locked_until = NULL, finished_at = ?, updated_at = ?
+			WHERE id = ? AND status = 'running' AND locked_by = ? AND attempts = ?`, now, now, j.ID, q.opts.InstanceID, j.Attempt)
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -38,20 +39,13 @@ func checkPublish(topic string, payload []byte) error {
 	return nil
 }
 
-var errProbe = errors.New("live: probe")
-
-// callerTx returns the write transaction ctx carries, if any. db.Read joins
-// a transaction already in ctx and hands fn the caller's own ctx; otherwise
-// it opens (and here at once abandons) a fresh read transaction.
-func callerTx(ctx context.Context, d *db.DB) *db.Tx {
-	var found *db.Tx
-	_ = d.Read(ctx, func(inner context.Context, tx *db.Tx) error {
-		if inner == ctx {
-			found = tx
-		}
-		return errProbe
-	})
-	return found
+// callerTx returns the write transaction ctx carries, if any (a read-only
+// transaction never commits anything to announce).
+func callerTx(ctx context.Context) *db.Tx {
+	if tx := db.Current(ctx); tx != nil && tx.Writable() {
+		return tx
+	}
+	return nil
 }
 
 // memBroker is the single-instance broker.
@@ -65,12 +59,9 @@ func (b *memBroker) Publish(ctx context.Context, topic string, payload []byte) e
 		return err
 	}
 	ev := Event{Topic: topic, Payload: append([]byte(nil), payload...)}
-	if tx := callerTx(ctx, b.db); tx != nil {
-		// A read-only transaction never commits anything to announce.
-		if _, err := tx.Exec(ctx, "SELECT 1"); err == nil {
-			tx.AfterCommit(func() { b.hub.deliver(ev) })
-			return nil
-		}
+	if tx := callerTx(ctx); tx != nil {
+		tx.AfterCommit(func() { b.hub.deliver(ev) })
+		return nil
 	}
 	b.hub.deliver(ev)
 	return nil
@@ -208,14 +199,11 @@ func (b *pgBroker) Publish(ctx context.Context, topic string, payload []byte) er
 		return err
 	}
 	msg := encode(topic, payload)
-	if tx := callerTx(ctx, b.db); tx != nil {
+	if tx := callerTx(ctx); tx != nil {
 		// NOTIFY is transactional: queued now, sent at COMMIT, dropped on
-		// rollback. A read-only transaction refuses it; publish on its own.
-		if err := b.publishIn(ctx, tx, msg); err == nil {
-			return nil
-		} else if !strings.Contains(err.Error(), "read-only") {
-			return err
-		}
+		// rollback. (A read-only transaction would refuse it: callerTx
+		// leaves those out, so such a caller publishes on its own.)
+		return b.publishIn(ctx, tx, msg)
 	}
 	if len(msg) <= notifyLimit {
 		_, err := b.db.Exec(ctx, "SELECT pg_notify(?, ?)", b.channel, msg)
@@ -233,8 +221,37 @@ func (b *pgBroker) publishIn(ctx context.Context, tx *db.Tx, msg string) error {
 		msg = "r" + id
 		tx.AfterCommit(b.maybePrune)
 	}
-	_, err := tx.Exec(ctx, "SELECT pg_notify(?, ?)", b.channel, msg)
-	return err
+	// NOTIFY is sent at COMMIT anyway: the transaction's notifications go
+	// out in one statement just before it (a round trip per event was a
+	// twentieth of posting a message on PostgreSQL).
+	pending := tx.Local(notifyKey{b}, func() any {
+		p := &notifications{}
+		tx.BeforeCommit(func(ctx context.Context, tx *db.Tx) error { return b.flush(ctx, tx, p) })
+		return p
+	}).(*notifications)
+	pending.msgs = append(pending.msgs, msg)
+	return nil
+}
+
+type notifyKey struct{ b *pgBroker }
+
+type notifications struct{ msgs []string }
+
+// flush issues the gathered notifications in order.
+func (b *pgBroker) flush(ctx context.Context, tx *db.Tx, p *notifications) error {
+	msgs := p.msgs
+	p.msgs = nil
+	for chunk := range slices.Chunk(msgs, 100) {
+		calls := strings.TrimSuffix(strings.Repeat("pg_notify(?, ?), ", len(chunk)), ", ")
+		args := make([]any, 0, 2*len(chunk))
+		for _, m := range chunk {
+			args = append(args, b.channel, m)
+		}
+		if _, err := tx.Exec(ctx, "SELECT "+calls, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // maybePrune deletes old large-event rows, at most once a minute per

@@ -260,6 +260,28 @@ func TestAcrossInstancesOnPostgres(t *testing.T) {
 	if ev := recv(t, onB, 2*time.Second); len(ev.Payload) != len(big) {
 		t.Fatal("committed event lost")
 	}
+	// Several in one transaction (sent together at its commit) arrive in
+	// the order published, a large one among them.
+	err = da.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		for _, p := range [][]byte{[]byte("first"), big, []byte("third")} {
+			if err := a.Publish(ctx, "inquiry:42", p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := recv(t, onB, 2*time.Second); string(ev.Payload) != "first" {
+		t.Fatalf("first event: %d bytes", len(ev.Payload))
+	}
+	if ev := recv(t, onB, 2*time.Second); len(ev.Payload) != len(big) {
+		t.Fatalf("second event: %d bytes", len(ev.Payload))
+	}
+	if ev := recv(t, onB, 2*time.Second); string(ev.Payload) != "third" {
+		t.Fatalf("third event: %d bytes", len(ev.Payload))
+	}
 	_ = da.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		_ = a.Publish(ctx, "inquiry:42", []byte("rolled back"))
 		return errors.New("no")
