@@ -627,9 +627,14 @@ func (s *Service) List(ctx context.Context, f ListFilter, lp httpx.ListParams) (
 			add("(i.last_message_at < ? OR (i.last_message_at = ? AND i.id < ?))", ms, ms, lp.Cursor.ID)
 		}
 	}
-	args = append([]any{p.UserID}, args...)
-	args = append(args, lp.Limit+1)
-	rows, err := queryInquiries(ctx, s.db, strings.Join(where, " AND ")+order+" LIMIT ?", args...)
+	var rows []*row
+	if branches := scopeBranches(p); f.View != "mine" && len(branches) > 1 {
+		rows, err = s.listBranches(ctx, p, branches, where[1:], args[len(scopeArgs(p)):], order, lp.Limit+1)
+	} else {
+		args = append([]any{p.UserID}, args...)
+		args = append(args, lp.Limit+1)
+		rows, err = queryInquiries(ctx, s.db, strings.Join(where, " AND ")+order+" LIMIT ?", args...)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -654,6 +659,67 @@ func (s *Service) List(ctx context.Context, f ListFilter, lp httpx.ListParams) (
 		out[i] = r.Inquiry
 	}
 	return out, next, nil
+}
+
+// scopeBranches splits a partial scope into the conditions it ORs together
+// (see scope): assigned to me, in my departments, shared with me, and
+// unassigned in my department. Nil for a scope that sees everything.
+func scopeBranches(p *authz.Principal) []scopeBranch {
+	if p == nil || p.Scope == authz.ScopeAll {
+		return nil
+	}
+	out := []scopeBranch{{cond: "i.assignee_id = ?", args: []any{p.UserID}}}
+	if p.Scope == authz.ScopeDepartment && len(p.Departments) > 0 {
+		b := scopeBranch{cond: "i.department_id IN (" + db.Placeholders(len(p.Departments)) + ")"}
+		for _, d := range p.Departments {
+			b.args = append(b.args, d)
+		}
+		out = append(out, b)
+	}
+	// Shares are few: read them first (CROSS JOIN fixes that join order
+	// on SQLite), not the view's index filtered by a share lookup per row.
+	out = append(out, scopeBranch{from: "record_shares rs CROSS JOIN inquiries i",
+		cond: "rs.user_id = ? AND rs.record_type = 'inquiry' AND i.id = rs.record_id", args: []any{p.UserID}})
+	if p.DepartmentID != "" {
+		out = append(out, scopeBranch{cond: "i.assignee_id IS NULL AND i.department_id = ?", args: []any{p.DepartmentID}})
+	}
+	return out
+}
+
+type scopeBranch struct {
+	from string // the tables before inquiryFrom's joins; "inquiries i" when empty
+	cond string
+	args []any
+}
+
+func scopeArgs(p *authz.Principal) []any { _, a := scope(p); return a }
+
+// listBranches is List for a partial scope. One query with the scope's OR
+// makes the database walk the view's index and test every row against
+// every branch (an agent's "breaching" page read a thousand rows to keep
+// fifty); instead each branch takes its first `limit` rows in list order
+// through its own index, and the page is the first `limit` of their union.
+// rest are the view's and filters' conditions, restArgs their arguments.
+func (s *Service) listBranches(ctx context.Context, p *authz.Principal, branches []scopeBranch, rest []string, restArgs []any, order string, limit int) ([]*row, error) {
+	cond := ""
+	if len(rest) > 0 {
+		cond = " AND " + strings.Join(rest, " AND ")
+	}
+	var subs []string
+	args := []any{p.UserID}
+	for i, b := range branches {
+		from := inquiryFrom
+		if b.from != "" {
+			from = " FROM " + b.from + strings.TrimPrefix(inquiryFrom, " FROM inquiries i")
+		}
+		subs = append(subs, "SELECT id FROM (SELECT i.id"+from+" WHERE "+b.cond+cond+order+" LIMIT ?) b"+strconv.Itoa(i))
+		args = append(args, p.UserID)
+		args = append(args, b.args...)
+		args = append(args, restArgs...)
+		args = append(args, limit)
+	}
+	args = append(args, limit)
+	return queryInquiries(ctx, s.db, "i.id IN ("+strings.Join(subs, " UNION ")+")"+order+" LIMIT ?", args...)
 }
 
 // searchCond is the inbox search: the subject, the customer's name, the

@@ -35,6 +35,7 @@ const (
 	jobAuditSeal     = "audit.seal"
 	jobSessionsPurge = "sessions.purge"
 	jobIdemPurge     = "idempotency.purge"
+	jobDBAnalyze     = "db.analyze"
 )
 
 func (s *Server) registerJobs() {
@@ -60,6 +61,12 @@ func (s *Server) registerJobs() {
 	s.Jobs.Every("audit-seal", 5*time.Second, jobAuditSeal, nil)
 	s.Jobs.Every("sessions-purge", time.Hour, jobSessionsPurge, nil)
 	s.Jobs.Every("idempotency-purge", time.Hour, jobIdemPurge, nil)
+	// SQLite keeps no statistics by itself (PostgreSQL's autovacuum does):
+	// refresh them hourly so plans follow the data as it grows.
+	if s.DB.Dialect == db.SQLite {
+		s.Jobs.Register(jobDBAnalyze, func(ctx context.Context, _ *jobs.Job) error { return s.DB.Analyze(ctx) }, jobs.KindOptions{MaxAttempts: 2})
+		s.Jobs.Every("db-analyze", time.Hour, jobDBAnalyze, nil)
+	}
 }
 
 type verifyResult = audit.Report

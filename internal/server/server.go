@@ -112,6 +112,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB) (*
 	if _, err := d.Migrate(ctx, migrations.FS, log); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
+	// Statistics before the first query plans (readers load them when
+	// they open); bounded, so a few milliseconds even on a large file.
+	if d.Dialect == db.SQLite {
+		if err := d.Analyze(ctx); err != nil {
+			return nil, fmt.Errorf("analyze: %w", err)
+		}
+	}
 	key, err := auditKey(ctx, cfg, d, log)
 	if err != nil {
 		return nil, err

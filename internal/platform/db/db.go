@@ -74,8 +74,9 @@ type DB struct {
 	path    string
 	// SQLite only: the writer (group commit, prepared statements) and
 	// the readers' prepared statements (nil when turned off).
-	w      *writer
-	rstmts *stmtCache
+	w       *writer
+	rstmts  *stmtCache
+	readers int // SQLite: the reader pool's size
 }
 
 // Open connects and checks the connection. It does not migrate.
@@ -154,7 +155,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	r := sql.OpenDB(rc)
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
-	d := &DB{Dialect: SQLite, write: w, read: r, now: now, path: path}
+	d := &DB{Dialect: SQLite, write: w, read: r, now: now, path: path, readers: readers}
 	groupMax := cfg.GroupMax
 	if groupMax <= 0 {
 		groupMax = envInt("PRELUDE_DB_GROUP_MAX", 64)
