@@ -22,6 +22,8 @@
 #                             1000; 20000 gives post_message, issue 4, a few seconds)
 #   BENCH_KEEP=1              keep the generated data (bench-results/data-*,
 #                             schema prelude_bench_<scale>) and reuse it next time
+#   BENCH_SCHEMA=NAME         the kept PostgreSQL schema (default prelude_bench_<scale>;
+#                             give each worktree its own when several share one server)
 #   PRELUDE_BENCH_DATABASE_URL  PostgreSQL (default postgres://postgres@127.0.0.1:5432/test)
 # Loopback only: every server listens on 127.0.0.1 and nothing else is contacted.
 set -euo pipefail
@@ -80,7 +82,7 @@ run_db() { # $1 = sqlite | postgres
     if [ "$keep" = 1 ]; then data="$out/data-sqlite-$scale"; else data="$tmp/data-sqlite"; fi
   else
     data="$tmp/data-pg"
-    if [ "$keep" = 1 ]; then schema="prelude_bench_$scale"; else schema="prelude_bench_$$"; drop_schema=$schema; fi
+    if [ "$keep" = 1 ]; then schema="${BENCH_SCHEMA:-prelude_bench_$scale}"; else schema="prelude_bench_$$"; drop_schema=$schema; fi
     dbenv="PRELUDE_DATABASE_URL=${pgurl}${pgsep}search_path=$schema"
   fi
   echo "== $db, $scale scale" >&2

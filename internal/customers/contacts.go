@@ -182,10 +182,10 @@ func (s *Service) AccountContacts(ctx context.Context, accountID string) ([]*Con
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	if err := fillContactLinks(ctx, s.db, out); err != nil {
+		return nil, err
+	}
 	for i, c := range out {
-		if c.Accounts, err = contactLinks(ctx, s.db, c.ID); err != nil {
-			return nil, err
-		}
 		out[i] = maskContact(c)
 	}
 	return out, nil
@@ -236,10 +236,10 @@ func (s *Service) ListContacts(ctx context.Context, q string, lp httpx.ListParam
 		last := out[len(out)-1]
 		next = &httpx.Cursor{Key: formatInt(db.Ms(last.UpdatedAt)), ID: last.ID}
 	}
+	if err := fillContactLinks(ctx, s.db, out); err != nil {
+		return nil, nil, err
+	}
 	for i, c := range out {
-		if c.Accounts, err = contactLinks(ctx, s.db, c.ID); err != nil {
-			return nil, nil, err
-		}
 		out[i] = maskContact(c)
 	}
 	return out, next, nil

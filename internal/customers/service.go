@@ -2,6 +2,7 @@ package customers
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,27 +47,29 @@ var (
 // visibleAccount loads an account if it is inside the caller's scope, else
 // 404 — the same answer as for an account that does not exist.
 func (s *Service) visibleAccount(ctx context.Context, q db.Querier, id string) (*Account, error) {
+	a, _, err := s.visibleAccountShares(ctx, q, id)
+	return a, err
+}
+
+// visibleAccountShares is visibleAccount that also returns the account's
+// collaborators, read in the same query as the account.
+func (s *Service) visibleAccountShares(ctx context.Context, q db.Querier, id string) (*Account, []string, error) {
 	p := authz.From(ctx)
 	if err := p.Require(authz.CustomersRead); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	a, err := getAccount(ctx, q, id)
+	a, shares, err := getAccountShares(ctx, q, id)
 	if isNotFound(err) {
-		return nil, errs.NotFoundf("entity.account")
+		return nil, nil, errs.NotFoundf("entity.account")
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	shared := false
-	if p.Scope != authz.ScopeAll && a.OwnerID != p.UserID {
-		if shared, err = sharedWith(ctx, q, id, p.UserID); err != nil {
-			return nil, err
-		}
-	}
+	shared := p != nil && p.Scope != authz.ScopeAll && a.OwnerID != p.UserID && slices.Contains(shares, p.UserID)
 	if !p.Sees(authz.Record{OwnerID: a.OwnerID, DepartmentID: deref(a.DepartmentID), SharedWith: shared}) {
-		return nil, errs.NotFoundf("entity.account")
+		return nil, nil, errs.NotFoundf("entity.account")
 	}
-	return a, nil
+	return a, shares, nil
 }
 
 func deref(s *string) string {
@@ -78,13 +81,11 @@ func deref(s *string) string {
 
 // GetAccount returns one account with its collaborators.
 func (s *Service) GetAccount(ctx context.Context, id string) (*Account, error) {
-	a, err := s.visibleAccount(ctx, s.db, id)
+	a, shares, err := s.visibleAccountShares(ctx, s.db, id)
 	if err != nil {
 		return nil, err
 	}
-	if a.Collaborators, err = collaborators(ctx, s.db, id); err != nil {
-		return nil, err
-	}
+	a.Collaborators = shares
 	return a, nil
 }
 
@@ -120,8 +121,13 @@ func (s *Service) ListAccounts(ctx context.Context, f AccountFilter, lp httpx.Li
 	if !ok {
 		return nil, nil, 0, httpx.BadParam("sort")
 	}
-	scope, args := p.Filter(accountScope)
-	where := []string{"a.merged_into IS NULL", scope}
+	// The scope's branches (owned, in my departments, shared with me) are
+	// queried one by one along their own indexes and merged: one predicate
+	// ORing them made a department head's list read and sort every account
+	// in the department (420–560 ms for a page at 100k accounts).
+	branches := p.Branches(accountScopeRow)
+	where := []string{"a.merged_into IS NULL"}
+	var args []any
 	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
 	if !f.IncludeArchive {
 		add("a.archived_at IS NULL")
@@ -154,15 +160,45 @@ func (s *Service) ListAccounts(ctx context.Context, f AccountFilter, lp httpx.Li
 		}
 		add(cond+")", args2...)
 	}
-	cond := strings.Join(where, " AND ")
+	filter := strings.Join(where, " AND ")
+	// branchSQL renders "SELECT a.id FROM accounts a WHERE branch AND
+	// filter[ AND extra] tail" for each branch, joined by union, and its
+	// arguments (branch, filter, extra, tail for each).
+	branchSQL := func(union, extra string, extraArgs []any, tail string, tailArgs ...any) (string, []any) {
+		var sb strings.Builder
+		var bargs []any
+		for i, b := range branches {
+			if i > 0 {
+				sb.WriteString(" " + union + " ")
+			}
+			sb.WriteString("SELECT id FROM (SELECT a.id FROM accounts a WHERE " + b.Cond + " AND " + filter + extra + tail + ") b" + strconv.Itoa(i))
+			bargs = append(bargs, b.Args...)
+			bargs = append(bargs, args...)
+			bargs = append(bargs, extraArgs...)
+			bargs = append(bargs, tailArgs...)
+		}
+		return sb.String(), bargs
+	}
 	var total int
-	if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM accounts a WHERE "+cond+" LIMIT "+strconv.Itoa(maxCount)+") c", args...).Scan(&total); err != nil {
-		return nil, nil, 0, err
+	if len(branches) == 1 {
+		cargs := append(append([]any{}, branches[0].Args...), args...)
+		if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM accounts a WHERE "+branches[0].Cond+" AND "+filter+" LIMIT "+strconv.Itoa(maxCount)+") c", cargs...).Scan(&total); err != nil {
+			return nil, nil, 0, err
+		}
+	} else {
+		// Each branch capped at maxCount: if any reaches it, so does the union.
+		q, cargs := branchSQL("UNION", "", nil, " LIMIT "+strconv.Itoa(maxCount))
+		if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM ("+q+") c", cargs...).Scan(&total); err != nil {
+			return nil, nil, 0, err
+		}
+		total = min(total, maxCount)
 	}
 	op, order := ">", "ASC"
 	if sk.desc {
 		op, order = "<", "DESC"
 	}
+	var after string
+	var afterArgs []any
 	if lp.Cursor != nil {
 		var key any = lp.Cursor.Key
 		if !sk.str {
@@ -172,11 +208,20 @@ func (s *Service) ListAccounts(ctx context.Context, f AccountFilter, lp httpx.Li
 			}
 			key = n
 		}
-		cond += " AND (" + sk.expr + " " + op + " ? OR (" + sk.expr + " = ? AND a.id " + op + " ?))"
-		args = append(args, key, key, lp.Cursor.ID)
+		after = " AND (" + sk.expr + " " + op + " ? OR (" + sk.expr + " = ? AND a.id " + op + " ?))"
+		afterArgs = []any{key, key, lp.Cursor.ID}
 	}
-	args = append(args, lp.Limit+1)
-	rows, err := s.db.Query(ctx, "SELECT "+accountCols+", "+sk.expr+accountFrom+" WHERE "+cond+" ORDER BY "+sk.expr+" "+order+", a.id "+order+" LIMIT ?", args...)
+	orderBy := " ORDER BY " + sk.expr + " " + order + ", a.id " + order + " LIMIT ?"
+	var rows *sql.Rows
+	var err error
+	if len(branches) == 1 {
+		largs := append(append(append(append([]any{}, branches[0].Args...), args...), afterArgs...), lp.Limit+1)
+		rows, err = s.db.Query(ctx, "SELECT "+accountCols+", "+sk.expr+accountFrom+" WHERE "+branches[0].Cond+" AND "+filter+after+orderBy, largs...)
+	} else {
+		// The first page of each branch, then the first page of their union.
+		q, largs := branchSQL("UNION ALL", after, afterArgs, orderBy, lp.Limit+1)
+		rows, err = s.db.Query(ctx, "SELECT "+accountCols+", "+sk.expr+accountFrom+" WHERE a.id IN ("+q+")"+orderBy, append(largs, lp.Limit+1)...)
+	}
 	if err != nil {
 		return nil, nil, 0, err
 	}

@@ -64,6 +64,50 @@ func getAccount(ctx context.Context, q db.Querier, id string) (*Account, error) 
 	return scanAccount(q.QueryRow(ctx, "SELECT "+accountCols+accountFrom+" WHERE a.id = ? AND a.merged_into IS NULL", id))
 }
 
+// getAccountShares loads one live account with the users it is shared with
+// (its collaborators, oldest share first) in one query: the account page
+// reads the account three times (account, timeline, contacts), and on
+// PostgreSQL each extra round trip cost as much as the lookup itself.
+func getAccountShares(ctx context.Context, q db.Querier, id string) (*Account, []string, error) {
+	rows, err := q.Query(ctx, "SELECT "+accountCols+`, rs.user_id`+accountFrom+`
+		LEFT JOIN record_shares rs ON rs.record_type = 'account' AND rs.record_id = a.id
+		WHERE a.id = ? AND a.merged_into IS NULL ORDER BY rs.created_at, rs.user_id`, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var a *Account
+	shares := []string{}
+	for rows.Next() {
+		var user sql.NullString
+		acc, err := scanAccount(scanWith{rows, &user})
+		if err != nil {
+			return nil, nil, err
+		}
+		if a == nil {
+			a = acc
+		}
+		if user.Valid {
+			shares = append(shares, user.String)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	if a == nil {
+		return nil, nil, sql.ErrNoRows
+	}
+	return a, shares, nil
+}
+
+// scanWith scans the account columns plus trailing extra columns.
+type scanWith struct {
+	sc    interface{ Scan(...any) error }
+	extra *sql.NullString
+}
+
+func (s scanWith) Scan(dest ...any) error { return s.sc.Scan(append(dest, s.extra)...) }
+
 func collaborators(ctx context.Context, q db.Querier, accountID string) ([]string, error) {
 	rows, err := q.Query(ctx, "SELECT user_id FROM record_shares WHERE record_type = 'account' AND record_id = ? ORDER BY created_at, user_id", accountID)
 	if err != nil {
@@ -79,12 +123,6 @@ func collaborators(ctx context.Context, q db.Querier, accountID string) ([]strin
 		out = append(out, id)
 	}
 	return out, rows.Err()
-}
-
-func sharedWith(ctx context.Context, q db.Querier, accountID, userID string) (bool, error) {
-	var n int
-	err := q.QueryRow(ctx, "SELECT COUNT(*) FROM record_shares WHERE record_type = 'account' AND record_id = ? AND user_id = ?", accountID, userID).Scan(&n)
-	return n > 0, err
 }
 
 const contactCols = `c.id, c.name, c.title, c.mobile, c.phone, c.email, c.wechat, c.notes, c.owner_id, c.version, c.created_at, c.updated_at`
@@ -125,6 +163,42 @@ func contactLinks(ctx context.Context, q db.Querier, contactID string) ([]Contac
 		out = append(out, l)
 	}
 	return out, rows.Err()
+}
+
+// fillContactLinks sets the account links of several contacts with one
+// query instead of one per contact (each link list oldest first, as
+// contactLinks gives it).
+func fillContactLinks(ctx context.Context, q db.Querier, contacts []*Contact) error {
+	if len(contacts) == 0 {
+		return nil
+	}
+	byID := make(map[string]*Contact, len(contacts))
+	args := make([]any, 0, len(contacts))
+	for _, c := range contacts {
+		if _, dup := byID[c.ID]; !dup {
+			args = append(args, c.ID)
+		}
+		byID[c.ID] = c
+		c.Accounts = []ContactLink{}
+	}
+	rows, err := q.Query(ctx, `SELECT ac.contact_id, ac.account_id, a.name, ac.purchase_role, ac.is_primary FROM account_contacts ac
+		JOIN accounts a ON a.id = ac.account_id WHERE ac.contact_id IN (`+db.Placeholders(len(args))+`) AND a.merged_into IS NULL
+		ORDER BY ac.created_at, ac.account_id`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var contactID string
+		var l ContactLink
+		if err := rows.Scan(&contactID, &l.AccountID, &l.AccountName, &l.PurchaseRole, &l.IsPrimary); err != nil {
+			return err
+		}
+		if c := byID[contactID]; c != nil {
+			c.Accounts = append(c.Accounts, l)
+		}
+	}
+	return rows.Err()
 }
 
 const activityCols = `id, account_id, contact_id, kind, direction, occurred_at, duration_min, subject, summary, outcome, next_step, next_step_at, owner_id, version, created_at`

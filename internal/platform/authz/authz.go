@@ -359,6 +359,48 @@ func (p *Principal) Filter(c Columns) (string, []any) {
 	return "(" + strings.Join(parts, " OR ") + ")", args
 }
 
+// A Branch is one way a row can be inside a scope: owned by the principal,
+// in one of their departments, or shared with them.
+type Branch struct {
+	Cond string // SQL predicate with '?' placeholders
+	Args []any
+}
+
+// Branches splits the scope filter into its OR branches, each a predicate
+// that an index can serve on its own (owner column, department column, the
+// shared record IDs). A list can then take its first page from each branch
+// along that branch's index and merge them, instead of reading every row in
+// scope to sort them (a department head's 33k accounts). The union of the
+// branches is exactly what Filter keeps. ScopeAll is one branch "1 = 1"; a
+// nil principal or a scope with no branch gives one that keeps nothing.
+func (p *Principal) Branches(c Columns) []Branch {
+	if p == nil {
+		return []Branch{{Cond: "1 = 0"}}
+	}
+	if p.Scope == ScopeAll {
+		return []Branch{{Cond: "1 = 1"}}
+	}
+	var out []Branch
+	if c.Owner != "" {
+		out = append(out, Branch{Cond: c.Owner + " = ?", Args: []any{p.UserID}})
+	}
+	if p.Scope == ScopeDepartment && c.Department != "" && len(p.Departments) > 0 {
+		b := Branch{Cond: c.Department + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(p.Departments)), ", ") + ")"}
+		for _, d := range p.Departments {
+			b.Args = append(b.Args, d)
+		}
+		out = append(out, b)
+	}
+	if c.RecordType != "" && c.ID != "" {
+		out = append(out, Branch{Cond: c.ID + " IN (SELECT record_id FROM record_shares WHERE record_type = ? AND user_id = ?)",
+			Args: []any{c.RecordType, p.UserID}})
+	}
+	if len(out) == 0 {
+		return []Branch{{Cond: "1 = 0"}}
+	}
+	return out
+}
+
 func unqualified(col string) string {
 	if i := strings.LastIndexByte(col, '.'); i >= 0 {
 		return col[i+1:]
