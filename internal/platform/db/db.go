@@ -305,7 +305,7 @@ func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 		return t.w.query(ctx, q, args)
 	}
 	if c := t.db.rstmts; c != nil {
-		if ps, err := c.get(ctx, q); err == nil {
+		if ps := c.cached(q); ps != nil {
 			defer c.put(ps)
 			r, err := t.tx.StmtContext(ctx, ps.st).QueryContext(ctx, args...)
 			return r, mapErr(err)
@@ -330,8 +330,9 @@ func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	}
 	if c := t.db.rstmts; c != nil {
 		// A read transaction on SQLite: the pool's cached statement,
-		// prepared on this transaction's connection.
-		if ps, err := c.get(ctx, q); err == nil {
+		// prepared on this transaction's connection (never prepared
+		// here: see stmtCache.cached).
+		if ps := c.cached(q); ps != nil {
 			defer c.put(ps)
 			return t.tx.StmtContext(ctx, ps.st).QueryRowContext(ctx, args...)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"time"
 )
 
 // stmtCache keeps the most recently used statements prepared on SQLite's
@@ -21,9 +22,11 @@ type stmtCache struct {
 	db  *sql.DB
 	cap int
 
-	mu  sync.Mutex
-	m   map[string]*list.Element
-	lru list.List
+	mu       sync.Mutex
+	m        map[string]*list.Element
+	lru      list.List
+	warming  map[string]bool // being prepared in the background for cached()
+	warmWait sync.WaitGroup
 }
 
 type poolStmt struct {
@@ -34,7 +37,40 @@ type poolStmt struct {
 }
 
 func newStmtCache(d *sql.DB, capacity int) *stmtCache {
-	return &stmtCache{db: d, cap: capacity, m: map[string]*list.Element{}}
+	return &stmtCache{db: d, cap: capacity, m: map[string]*list.Element{}, warming: map[string]bool{}}
+}
+
+// cached returns q if it is already prepared, without preparing it; call
+// put when the statement has been used. A read transaction must not call
+// get: preparing takes a second connection from the pool while the
+// transaction holds one, and with every reader inside a transaction that
+// waits for itself (seen as a hang of eight readers). Instead a miss is
+// prepared in the background, once a connection is free, for next time.
+func (c *stmtCache) cached(q string) *poolStmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[q]; ok {
+		c.lru.MoveToFront(e)
+		ps := e.Value.(*poolStmt)
+		ps.users++
+		return ps
+	}
+	if !c.warming[q] {
+		c.warming[q] = true
+		c.warmWait.Add(1)
+		go func() {
+			defer c.warmWait.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if ps, err := c.get(ctx, q); err == nil {
+				c.put(ps)
+			}
+			c.mu.Lock()
+			delete(c.warming, q)
+			c.mu.Unlock()
+		}()
+	}
+	return nil
 }
 
 // get returns q prepared; call put when the statement has been used.
@@ -90,6 +126,7 @@ func (c *stmtCache) put(ps *poolStmt) {
 }
 
 func (c *stmtCache) closeAll() {
+	c.warmWait.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, e := range c.m {
