@@ -679,7 +679,8 @@ func (s *Service) processImport(ctx context.Context, rec *importRecord, data []b
 		return err
 	}
 	res.Rows = nil
-	return s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+	restore := ""
+	err = s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		if tx.Dialect() == db.SQLite {
 			// A large import outgrows SQLite's default 2 MB page cache, which
 			// then spills to the WAL and reads pages back: give this
@@ -689,10 +690,14 @@ func (s *Service) processImport(ctx context.Context, rec *importRecord, data []b
 			if err := tx.QueryRow(ctx, "PRAGMA cache_size").Scan(&prev); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, "PRAGMA cache_size = -262144"); err != nil {
+			if prev == importCacheSize {
+				// Another import's setting not yet put back: SQLite's default.
+				prev = -2000
+			}
+			if _, err := tx.Exec(ctx, "PRAGMA cache_size = "+strconv.Itoa(importCacheSize)); err != nil {
 				return err
 			}
-			defer tx.Exec(context.WithoutCancel(ctx), "PRAGMA cache_size = "+strconv.FormatInt(prev, 10))
+			restore = "PRAGMA cache_size = " + strconv.FormatInt(prev, 10)
 		}
 		ctx, closeStmts := withStmts(ctx)
 		defer closeStmts()
@@ -701,7 +706,20 @@ func (s *Service) processImport(ctx context.Context, rec *importRecord, data []b
 		}
 		return s.finishImport(ctx, rec, ImportDone, tx, res, nil)
 	})
+	if restore != "" {
+		// Only after the COMMIT (committed or rolled back): shrinking the
+		// cache inside the transaction made the COMMIT free every page
+		// beyond the small cache one by one (two seconds per 100,000 rows),
+		// before the import could show as done. The writer connection is
+		// the same one; a failure only leaves the larger cache in place.
+		_, _ = s.db.Exec(context.WithoutCancel(ctx), restore)
+	}
+	return err
 }
+
+// importCacheSize is the writer's SQLite page cache during an import's
+// transaction (negative: KiB).
+const importCacheSize = -262144
 
 func (r *importRun) loadUsers(ctx context.Context) error {
 	rows, err := r.s.db.Query(ctx, "SELECT id, username, display_name, COALESCE(department_id, ''), active FROM users")
