@@ -50,6 +50,7 @@ const (
 	importPreviewRows = 20   // parsed rows shown by a preview
 	maxListedErrors   = 1000 // row errors kept in the import resource (the report has all)
 	bulkChunk         = 200  // rows per multi-row INSERT
+	bulkChunkArrays   = 1000 // rows per INSERT … unnest (PostgreSQL)
 	lookupChunk       = 2000 // values per IN (...) when looking for duplicates
 )
 
@@ -678,7 +679,8 @@ func (s *Service) processImport(ctx context.Context, rec *importRecord, data []b
 		return err
 	}
 	res.Rows = nil
-	return s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+	restore := ""
+	err = s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		if tx.Dialect() == db.SQLite {
 			// A large import outgrows SQLite's default 2 MB page cache, which
 			// then spills to the WAL and reads pages back: give this
@@ -688,10 +690,14 @@ func (s *Service) processImport(ctx context.Context, rec *importRecord, data []b
 			if err := tx.QueryRow(ctx, "PRAGMA cache_size").Scan(&prev); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, "PRAGMA cache_size = -262144"); err != nil {
+			if prev == importCacheSize {
+				// Another import's setting not yet put back: SQLite's default.
+				prev = -2000
+			}
+			if _, err := tx.Exec(ctx, "PRAGMA cache_size = "+strconv.Itoa(importCacheSize)); err != nil {
 				return err
 			}
-			defer tx.Exec(context.WithoutCancel(ctx), "PRAGMA cache_size = "+strconv.FormatInt(prev, 10))
+			restore = "PRAGMA cache_size = " + strconv.FormatInt(prev, 10)
 		}
 		ctx, closeStmts := withStmts(ctx)
 		defer closeStmts()
@@ -700,7 +706,20 @@ func (s *Service) processImport(ctx context.Context, rec *importRecord, data []b
 		}
 		return s.finishImport(ctx, rec, ImportDone, tx, res, nil)
 	})
+	if restore != "" {
+		// Only after the COMMIT (committed or rolled back): shrinking the
+		// cache inside the transaction made the COMMIT free every page
+		// beyond the small cache one by one (two seconds per 100,000 rows),
+		// before the import could show as done. The writer connection is
+		// the same one; a failure only leaves the larger cache in place.
+		_, _ = s.db.Exec(context.WithoutCancel(ctx), restore)
+	}
+	return err
 }
+
+// importCacheSize is the writer's SQLite page cache during an import's
+// transaction (negative: KiB).
+const importCacheSize = -262144
 
 func (r *importRun) loadUsers(ctx context.Context) error {
 	rows, err := r.s.db.Query(ctx, "SELECT id, username, display_name, COALESCE(department_id, ''), active FROM users")
@@ -1336,20 +1355,58 @@ func (r *importRun) previewRow(pr *prepRow) ImportRow {
 // with multi-row INSERTs: the same rows createAccountTx writes (account,
 // contact and link, timeline events, search outbox, audit entries), without
 // a round trip per statement.
+//
+// The writing is a pipeline: a goroutine builds each chunk's statements
+// (IDs, arguments, audit JSON and MACs) while the transaction executes the
+// previous ones, so the database (on SQLite the one writer connection, on
+// PostgreSQL the one backend of the transaction) is not kept waiting for
+// the Go work in between.
 func (r *importRun) write(ctx context.Context, tx *db.Tx) error {
 	var creates []*prepRow
 	for _, pr := range r.rows {
-		switch pr.action {
-		case "create":
+		if pr.action == "create" {
 			creates = append(creates, pr)
-		case "update":
+		}
+	}
+	chunk := bulkChunk
+	if tx.Dialect() == db.Postgres {
+		chunk = bulkChunkArrays
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	ch := make(chan *chunkWrite, 2)
+	go func() {
+		defer close(ch)
+		for start := 0; start < len(creates) && pctx.Err() == nil; start += chunk {
+			cw := r.buildChunk(pctx, tx.Dialect(), tx.Now(), creates[start:min(len(creates), start+chunk)])
+			select {
+			case ch <- cw:
+			case <-pctx.Done():
+				return
+			}
+		}
+	}()
+	defer func() {
+		cancel()
+		for range ch { // wait for the builder to stop
+		}
+	}()
+	for _, pr := range r.rows {
+		if pr.action == "update" {
 			if err := r.update(ctx, tx, pr); err != nil {
 				return err
 			}
 		}
 	}
-	for start := 0; start < len(creates); start += bulkChunk {
-		if err := r.createChunk(ctx, tx, creates[start:min(len(creates), start+bulkChunk)]); err != nil {
+	for cw := range ch {
+		if cw.err != nil {
+			return cw.err
+		}
+		for _, st := range cw.stmts {
+			if err := execInsert(ctx, tx, st); err != nil {
+				return err
+			}
+		}
+		if err := r.s.audit.RecordPrepared(ctx, tx, cw.audit); err != nil {
 			return err
 		}
 		if ctx.Err() != nil {
@@ -1359,8 +1416,17 @@ func (r *importRun) write(ctx context.Context, tx *db.Tx) error {
 	return nil
 }
 
-func (r *importRun) createChunk(ctx context.Context, tx *db.Tx, rows []*prepRow) error {
-	now := db.Ms(tx.Now())
+// chunkWrite is one chunk of new accounts, ready to be written.
+type chunkWrite struct {
+	stmts []insertStmt
+	audit *audit.Batch
+	err   error
+}
+
+// buildChunk builds the statements creating rows (outside the transaction:
+// it reads nothing from it but its time).
+func (r *importRun) buildChunk(ctx context.Context, dialect db.Dialect, at time.Time, rows []*prepRow) *chunkWrite {
+	now := db.Ms(at)
 	actor := r.p.UserID
 	accounts := newRowSet("accounts", `id, name, name_key, kind, uscc, industry, size, province_code, city_code, district_code, address, source, level,
 		status, tags, owner_id, department_id, needs, concerns, opinions, suggestions, created_by, created_at, updated_at`, 24, len(rows))
@@ -1370,64 +1436,39 @@ func (r *importRun) createChunk(ctx context.Context, tx *db.Tx, rows []*prepRow)
 	// The search outbox (search.Index.MarkDirty, in bulk): indexed
 	// asynchronously after commit by the search.index job.
 	dirty := newRowSet("search_dirty", "doc_type, doc_id, queued_at", 3, 2*len(rows))
-	type entry struct {
-		accountID, contactID string
-		pr                   *prepRow
-	}
-	entries := make([]entry, len(rows))
-	for i, pr := range rows {
+	evs := make([]audit.Event, 0, 2*len(rows))
+	for _, pr := range rows {
 		a := pr.acc
 		id := db.NewID()
-		entries[i].accountID, entries[i].pr = id, pr
+		a.ID = id
 		accounts.add(id, a.Name, pr.nameKey, a.Kind, a.USCC, a.Industry, a.Size, a.ProvinceCode, a.CityCode, a.DistrictCode,
 			a.Address, a.Source, a.Level, a.Status, encodeTags(a.Tags), a.OwnerID, pr.dept, a.Needs, a.Concerns, a.Opinions, a.Suggestions, actor, now, now)
+		evs = append(evs, audit.Event{Action: "account.import", EntityType: "account", EntityID: id,
+			Changes: createdChanges(a), Detail: map[string]any{"import_id": r.rec.ID, "row": pr.src.num}})
 		if c := pr.contact; c != nil {
 			cid := db.NewID()
-			entries[i].contactID = cid
 			contacts.add(cid, c.Name, c.Title, c.Mobile, c.Phone, c.Email, c.WeChat, c.Notes, a.OwnerID, pr.dept, now, now)
 			links.add(id, cid, c.PurchaseRole, c.IsPrimary, now)
 			events.add(db.NewID(), id, "contact_added", "contact", cid, actor, now, c.Name, c.Title, "", now)
 			dirty.add("contact", cid, now)
+			evs = append(evs, audit.Event{Action: "contact.create", EntityType: "contact", EntityID: cid,
+				Changes: maskedContactChanges(c), Detail: map[string]any{"account_id": id, "import_id": r.rec.ID}})
 		}
 		events.add(db.NewID(), id, "account_created", "account", id, actor, now, a.Name, "", "", now)
 		dirty.add("account", id, now)
 	}
+	cw := &chunkWrite{}
 	for _, rs := range []*rowSet{accounts, contacts, links, events, dirty} {
-		if err := bulkInsert(ctx, tx, rs); err != nil {
-			return err
+		st, err := buildInsert(dialect, rs)
+		if err != nil {
+			return &chunkWrite{err: err}
+		}
+		if st.q != "" {
+			cw.stmts = append(cw.stmts, st)
 		}
 	}
-	evs := make([]audit.Event, 0, 2*len(entries))
-	for _, e := range entries {
-		a := e.pr.acc
-		a.ID = e.accountID
-		evs = append(evs, audit.Event{Action: "account.import", EntityType: "account", EntityID: e.accountID,
-			Changes: createdChanges(a), Detail: map[string]any{"import_id": r.rec.ID, "row": e.pr.src.num}})
-		if c := e.pr.contact; c != nil {
-			evs = append(evs, audit.Event{Action: "contact.create", EntityType: "contact", EntityID: e.contactID,
-				Changes: maskedContactChanges(c), Detail: map[string]any{"account_id": e.accountID, "import_id": r.rec.ID}})
-		}
-	}
-	return r.s.recordAll(ctx, tx, evs)
-}
-
-// batchAuditor is an audit log that writes many entries at once.
-type batchAuditor interface {
-	RecordMany(ctx context.Context, tx *db.Tx, evs []audit.Event) error
-}
-
-// recordAll audits evs in tx, in one statement per few hundred entries when
-// the audit log can (audit.Log.RecordMany), else one by one.
-func (s *Service) recordAll(ctx context.Context, tx *db.Tx, evs []audit.Event) error {
-	if b, ok := any(s.audit).(batchAuditor); ok {
-		return b.RecordMany(ctx, tx, evs)
-	}
-	for _, ev := range evs {
-		if err := s.audit.Record(ctx, tx, ev); err != nil {
-			return err
-		}
-	}
-	return nil
+	cw.audit = r.s.audit.Prepare(ctx, at, evs)
+	return cw
 }
 
 // rowSet collects rows for one table, flat (cols values per row).
@@ -1445,19 +1486,23 @@ func (rs *rowSet) add(vals ...any) { rs.args = append(rs.args, vals...) }
 
 func (rs *rowSet) rows() int { return len(rs.args) / rs.width }
 
-// bulkInsert writes a row set with one multi-row INSERT; on PostgreSQL as
-// one array per column (INSERT … SELECT FROM unnest), which spares the server
-// planning a statement with thousands of parameters. On SQLite, when the
-// transaction can prepare statements, a full chunk's statement is prepared
-// once and reused (parsing it again for each chunk cost a second per
-// 100,000 rows).
-func bulkInsert(ctx context.Context, tx *db.Tx, rs *rowSet) error {
+// insertStmt is a built multi-row INSERT.
+type insertStmt struct {
+	q        string
+	args     []any
+	prepared bool // worth preparing once for the transaction (SQLite)
+}
+
+// buildInsert builds a row set's multi-row INSERT; on PostgreSQL as one
+// array per column (INSERT … SELECT FROM unnest), which spares the server
+// planning a statement with thousands of parameters.
+func buildInsert(dialect db.Dialect, rs *rowSet) (insertStmt, error) {
 	n := rs.rows()
 	if n == 0 {
-		return nil
+		return insertStmt{}, nil
 	}
-	if tx.Dialect() == db.Postgres {
-		return bulkInsertArrays(ctx, tx, rs)
+	if dialect == db.Postgres {
+		return buildInsertArrays(rs)
 	}
 	one := "(" + db.Placeholders(rs.width) + ")"
 	var b strings.Builder
@@ -1469,13 +1514,22 @@ func bulkInsert(ctx context.Context, tx *db.Tx, rs *rowSet) error {
 		}
 		b.WriteString(one)
 	}
-	if st := preparedFor(ctx, tx, b.String()); st != nil {
-		// Not interrupted midway (as tx.Exec): on SQLite an interrupted
-		// write ends the whole shared transaction (db.Tx.Prepare).
-		_, err := st.ExecContext(context.WithoutCancel(ctx), rs.args...)
-		return db.MapErr(err)
+	return insertStmt{q: b.String(), args: rs.args, prepared: true}, nil
+}
+
+// execInsert runs a built INSERT in tx. On SQLite, when the transaction
+// can prepare statements, a full chunk's statement is prepared once and
+// reused (parsing it again for each chunk cost a second per 100,000 rows).
+func execInsert(ctx context.Context, tx *db.Tx, st insertStmt) error {
+	if st.prepared {
+		if ps := preparedFor(ctx, tx, st.q); ps != nil {
+			// Not interrupted midway (as tx.Exec): on SQLite an interrupted
+			// write ends the whole shared transaction (db.Tx.Prepare).
+			_, err := ps.ExecContext(context.WithoutCancel(ctx), st.args...)
+			return db.MapErr(err)
+		}
 	}
-	_, err := tx.Exec(ctx, b.String(), rs.args...)
+	_, err := tx.Exec(ctx, st.q, st.args...)
 	return err
 }
 
@@ -1514,7 +1568,7 @@ func preparedFor(ctx context.Context, tx *db.Tx, q string) *sql.Stmt {
 	return st
 }
 
-func bulkInsertArrays(ctx context.Context, tx *db.Tx, rs *rowSet) error {
+func buildInsertArrays(rs *rowSet) (insertStmt, error) {
 	n, w := rs.rows(), rs.width
 	casts := make([]string, w)
 	args := make([]any, w)
@@ -1545,11 +1599,10 @@ func bulkInsertArrays(ctx context.Context, tx *db.Tx, rs *rowSet) error {
 			}
 			casts[c], args[c] = "?::boolean[]", a
 		default:
-			return fmt.Errorf("bulkInsert %s: unsupported column type %T", rs.table, rs.args[c])
+			return insertStmt{}, fmt.Errorf("bulkInsert %s: unsupported column type %T", rs.table, rs.args[c])
 		}
 	}
-	_, err := tx.Exec(ctx, "INSERT INTO "+rs.table+" ("+rs.cols+") SELECT * FROM unnest("+strings.Join(casts, ", ")+")", args...)
-	return err
+	return insertStmt{q: "INSERT INTO " + rs.table + " (" + rs.cols + ") SELECT * FROM unnest(" + strings.Join(casts, ", ") + ")", args: args}, nil
 }
 
 // createdChanges is the audit's {field: [null, value]} of a new account

@@ -259,6 +259,25 @@ func TestImportPreviewCommitAndReport(t *testing.T) {
 		if a, c := count(t, d, "SELECT COUNT(*) FROM accounts"), count(t, d, "SELECT COUNT(*) FROM account_contacts WHERE is_primary = ?", true); a != 5 || c != 4 {
 			t.Fatalf("%d accounts, %d primary contacts", a, c)
 		}
+		if d.Dialect == db.SQLite {
+			// The writer's page cache, enlarged for the import's transaction,
+			// is put back once it has committed (just after it shows done).
+			for i := 0; ; i++ {
+				var size int64
+				if err := d.InTx(context.Background(), func(ctx context.Context, tx *db.Tx) error {
+					return tx.QueryRow(ctx, "PRAGMA cache_size").Scan(&size)
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if size == -2000 {
+					break
+				}
+				if i == 500 {
+					t.Fatalf("writer cache_size %d after the import", size)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
 		var page struct {
 			Items []map[string]any `json:"items"`
 			Total int              `json:"total"`

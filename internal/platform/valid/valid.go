@@ -50,11 +50,15 @@ var (
 	intlMobile = regexp.MustCompile(`^\+[1-9]\d{6,14}$`)
 )
 
+// mobileSeparators are dropped from phone numbers. One replacer for all
+// calls: building it was a third of an import's row checking.
+var mobileSeparators = strings.NewReplacer(" ", "", "-", "", "(", "", ")", "")
+
 // Mobile accepts a mainland China mobile (11 digits starting 13–19, with an
 // optional +86/86 prefix, spaces and dashes ignored) or an international
 // number in E.164 form. Mainland numbers are normalised to 11 digits.
 func Mobile(v *errs.Validation, field, s string, required bool) string {
-	s = strings.NewReplacer(" ", "", "-", "", "(", "", ")", "").Replace(strings.TrimSpace(s))
+	s = mobileSeparators.Replace(strings.TrimSpace(s))
 	if s == "" {
 		if required {
 			v.Add(field, "field.required")
