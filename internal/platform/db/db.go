@@ -233,6 +233,17 @@ func (d *DB) WriteStats() (transactions, commits uint64) {
 	return d.w.members.Load(), d.w.commits.Load()
 }
 
+// WriteHeld is how long shared write transactions have held the SQLite
+// writer since Open, from BEGIN to the end of their COMMIT (zero on
+// PostgreSQL). Per request it is the serial part of a write: the writer
+// cannot run more requests per second than the inverse.
+func (d *DB) WriteHeld() time.Duration {
+	if d.w == nil {
+		return 0
+	}
+	return time.Duration(d.w.held.Load())
+}
+
 // Rebind turns '?' placeholders into $1, $2… for PostgreSQL. Question marks
 // inside single-quoted literals are left alone.
 func (d *DB) Rebind(q string) string {
