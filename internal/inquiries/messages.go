@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,8 +89,12 @@ func (s *Service) PostMessage(ctx context.Context, inquiryID string, in MessageI
 	// inquiry is read and the caller's scope checked on a reader, so a
 	// request for an inquiry it cannot see never queues for the writer,
 	// and the standards check (rules on the reader pool) runs here too.
-	// The transaction reads the inquiry again, as the writer sees it.
-	pre, err := s.postable(ctx, s.db, s.db.LookupRow, inquiryID)
+	// The transaction does not read the inquiry again: its UPDATE applies
+	// only if the columns posting depends on are still as read (postGuardSQL);
+	// if another change came in between, it reads the row as the writer
+	// sees it and starts over (nothing was written yet).
+	var guard string
+	pre, err := s.postable(ctx, s.db, s.db.LookupRow, inquiryID, &guard)
 	if err != nil {
 		return nil, err
 	}
@@ -106,11 +111,16 @@ func (s *Service) PostMessage(ctx context.Context, inquiryID string, in MessageI
 	}
 	var msg *Message
 	err = s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		r, err := s.postable(ctx, tx, tx.QueryRow, inquiryID)
+		var err error
+		msg, err = s.postTx(ctx, tx, pre, guard, in, html, atts, check)
+		if !errors.Is(err, errStale) {
+			return err
+		}
+		r, err := s.postable(ctx, tx, tx.QueryRow, inquiryID, nil)
 		if err != nil {
 			return err
 		}
-		msg, err = s.postTx(ctx, tx, r, in, html, atts, check)
+		msg, err = s.postTx(ctx, tx, r, "", in, html, atts, check)
 		return err
 	})
 	if err != nil {
@@ -130,15 +140,54 @@ var postRowSQL = "SELECT " + strings.NewReplacer(
 	"r.read_at", "NULL",
 ).Replace(inquiryCols) + " FROM inquiries i LEFT JOIN sla_policies p ON p.id = i.sla_policy_id WHERE i.id = ?"
 
+// postGuardSQL is every inquiry column posting a message reads (and the
+// version), each as its length and text or '-' for NULL, in one string:
+// equal strings mean equal columns. Mind it when postTx reads another one.
+var postGuardSQL = guardSQL("")
+
+func guardSQL(prefix string) string {
+	cols := []string{"subject", "channel", "priority", "status", "active", "account_id", "contact_id", "customer_name", "customer_email",
+		"customer_phone", "assignee_id", "department_id", "mailbox_id", "message_count", "last_message_at", "last_inbound_at", "sla_policy_id",
+		"first_response_due", "first_response_at", "next_response_due", "resolution_due", "resolved_at", "paused_at", "paused_ms", "due_at",
+		"due_kind", "warn_at", "breach_at", "warned_due", "closed_at", "version"}
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		c = prefix + c
+		parts[i] = "COALESCE(LENGTH(CAST(" + c + " AS TEXT)) || ':' || CAST(" + c + " AS TEXT), '-')"
+	}
+	return "(" + strings.Join(parts, " || '|' || ") + ")"
+}
+
+// errStale: the inquiry changed since it was read for posting.
+var errStale = errors.New("inquiries: inquiry changed since read")
+
+// extraScan scans the columns after scanInquiry's into extra.
+type extraScan struct {
+	sc    interface{ Scan(...any) error }
+	extra []any
+}
+
+func (e extraScan) Scan(dest ...any) error { return e.sc.Scan(append(dest, e.extra...)...) }
+
+// postGuardRowSQL is postRowSQL with the row's postGuardSQL last.
+var postGuardRowSQL = strings.Replace(postRowSQL, " FROM inquiries i ", ", "+guardSQL("i.")+" FROM inquiries i ", 1)
+
 // postable reads an inquiry for posting (postRowSQL) inside the caller's
 // scope, else 404. q runs postRowSQL (a point lookup on a reader, or the
-// transaction); scope checks that need a query run on sq.
-func (s *Service) postable(ctx context.Context, sq db.Querier, q func(ctx context.Context, q string, args ...any) *sql.Row, id string) (*row, error) {
+// transaction); scope checks that need a query run on sq. With guard it
+// also reads the row's postGuardSQL.
+func (s *Service) postable(ctx context.Context, sq db.Querier, q func(ctx context.Context, q string, args ...any) *sql.Row, id string, guard *string) (*row, error) {
 	p := authz.From(ctx)
 	if err := p.Require(authz.InquiriesRead); err != nil {
 		return nil, err
 	}
-	r, err := scanInquiry(q(ctx, postRowSQL, id))
+	var sc interface{ Scan(...any) error }
+	if guard != nil {
+		sc = extraScan{q(ctx, postGuardRowSQL, id), []any{guard}}
+	} else {
+		sc = q(ctx, postRowSQL, id)
+	}
+	r, err := scanInquiry(sc)
 	if isNotFound(err) {
 		return nil, errs.NotFoundf("entity.inquiry")
 	}
@@ -155,7 +204,11 @@ func (s *Service) postable(ctx context.Context, sq db.Querier, q func(ctx contex
 	return r, nil
 }
 
-func (s *Service) postTx(ctx context.Context, tx *db.Tx, r *row, in MessageInput, html string, atts []Attachment, check *CheckResult) (*Message, error) {
+// postTx posts the message on r. A non-empty guard is r's postGuardSQL as
+// read before the transaction: the inquiry's UPDATE, the first write, then
+// applies only if the row still has it, else postTx fails with errStale
+// having written nothing.
+func (s *Service) postTx(ctx context.Context, tx *db.Tx, r *row, guard string, in MessageInput, html string, atts []Attachment, check *CheckResult) (*Message, error) {
 	p := authz.From(ctx)
 	now := tx.Now()
 	if r.Status == StatusClosed && in.Direction != "note" {
@@ -210,24 +263,6 @@ func (s *Service) postTx(ctx context.Context, tx *db.Tx, r *row, in MessageInput
 	}
 	st.Active = isActive(status)
 	st.alarms(now)
-	var messageID, inReplyTo string
-	if dir == "out" && r.Channel == "email" && s.cfg.SendMail != nil && r.CustomerEmail != "" && r.MailboxID != "" {
-		messageID, inReplyTo, err = s.sendReply(ctx, tx, r, in.Body, html)
-		if err != nil {
-			return nil, err
-		}
-	}
-	checkJSON := ""
-	if check != nil {
-		b, _ := json.Marshal(map[string]any{"blocked": check.Blocked, "findings": check.Findings})
-		checkJSON = string(b)
-	}
-	id := db.NewID()
-	if _, err := tx.Exec(ctx, `INSERT INTO inquiry_messages (id, inquiry_id, kind, direction, author_id, author_name, body, html, attachments, mentions, message_id, in_reply_to, check_result, created_at)
-		VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?)`, id, r.ID, kind, dir, p.UserID, in.Body, html, jsonText(atts), jsonText(mentions),
-		nullable(messageID), inReplyTo, checkJSON, db.Ms(now)); err != nil {
-		return nil, err
-	}
 	lastIn := msOrNil(deref2(r.LastInboundAt))
 	if dir == "in" {
 		lastIn = db.Ms(now)
@@ -271,8 +306,37 @@ func (s *Service) postTx(ctx context.Context, tx *db.Tx, r *row, in MessageInput
 	}
 	upd.time("warn_at", r.sla.WarnAt, st.WarnAt)
 	upd.time("breach_at", r.sla.BreachAt, st.BreachAt)
-	if _, err := tx.Exec(ctx, `UPDATE inquiries SET `+upd.sql()+`message_count = message_count + 1, version = version + 1, updated_at = ? WHERE id = ?`,
-		append(upd.args, db.Ms(now), r.ID)...); err != nil {
+	q, args := `UPDATE inquiries SET `+upd.sql()+`message_count = message_count + 1, version = version + 1, updated_at = ? WHERE id = ?`, append(upd.args, db.Ms(now), r.ID)
+	if guard != "" {
+		q, args = q+" AND "+postGuardSQL+" = ?", append(args, guard)
+	}
+	res, err := tx.Exec(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	if guard != "" {
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, err
+		} else if n == 0 {
+			return nil, errStale
+		}
+	}
+	var messageID, inReplyTo string
+	if dir == "out" && r.Channel == "email" && s.cfg.SendMail != nil && r.CustomerEmail != "" && r.MailboxID != "" {
+		messageID, inReplyTo, err = s.sendReply(ctx, tx, r, in.Body, html)
+		if err != nil {
+			return nil, err
+		}
+	}
+	checkJSON := ""
+	if check != nil {
+		b, _ := json.Marshal(map[string]any{"blocked": check.Blocked, "findings": check.Findings})
+		checkJSON = string(b)
+	}
+	id := db.NewID()
+	if _, err := tx.Exec(ctx, `INSERT INTO inquiry_messages (id, inquiry_id, kind, direction, author_id, author_name, body, html, attachments, mentions, message_id, in_reply_to, check_result, created_at)
+		VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?)`, id, r.ID, kind, dir, p.UserID, in.Body, html, jsonText(atts), jsonText(mentions),
+		nullable(messageID), inReplyTo, checkJSON, db.Ms(now)); err != nil {
 		return nil, err
 	}
 	if dir == "out" && r.AccountID != nil {

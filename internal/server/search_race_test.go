@@ -11,7 +11,9 @@ import (
 	"prelude/internal/server/servertest"
 )
 
-// Messages posted while the search index drains are all indexed: on SQLite
+// Messages posted concurrently, while the search index drains, are all
+// indexed and counted, and the first reply is the inquiry's first response.
+// On SQLite
 // a drain can share a group commit with the posts that queued their
 // documents (writer.go), and must not take a document whose change it
 // cannot see yet as deleted.
@@ -66,6 +68,24 @@ func TestSearchIndexesMessagesPostedDuringDrain(t *testing.T) {
 		}
 		if indexed != messages {
 			t.Fatalf("%d of %d messages indexed", indexed, messages)
+		}
+		// Concurrent posts to one inquiry: each is applied to the inquiry
+		// as it is when its turn comes (a post that read it before another
+		// one changed it starts over), so on SQLite, where transactions
+		// take their time in the order they run, the first reply is the
+		// first response. (On PostgreSQL a transaction that started first
+		// may commit second.)
+		cond := "i.message_count <> (SELECT COUNT(*) FROM inquiry_messages m WHERE m.inquiry_id = i.id)"
+		if d.Dialect == db.SQLite {
+			cond += ` OR COALESCE(i.first_response_at, -1) <>
+				COALESCE((SELECT MIN(m.created_at) FROM inquiry_messages m WHERE m.inquiry_id = i.id AND m.direction = 'out'), -1)`
+		}
+		var wrong int
+		if err := d.QueryRow(context.Background(), "SELECT COUNT(*) FROM inquiries i WHERE "+cond).Scan(&wrong); err != nil {
+			t.Fatal(err)
+		}
+		if wrong != 0 {
+			t.Fatalf("%d inquiries with a first response or message count that is not their messages'", wrong)
 		}
 	})
 }
