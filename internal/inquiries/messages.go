@@ -111,17 +111,26 @@ func (s *Service) PostMessage(ctx context.Context, inquiryID string, in MessageI
 	}
 	var msg *Message
 	err = s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		var err error
-		msg, err = s.postTx(ctx, tx, pre, guard, in, html, atts, check)
-		if !errors.Is(err, errStale) {
-			return err
+		r, g := pre, guard
+		for attempt := 0; ; attempt++ {
+			var err error
+			msg, err = s.postTx(ctx, tx, r, g, in, html, atts, check)
+			if !errors.Is(err, errStale) {
+				return err
+			}
+			// Read again in the transaction. On SQLite nothing can change
+			// the row before the UPDATE now; on PostgreSQL a concurrent
+			// transaction still can, so the guard stays (a few times).
+			var gp *string
+			if attempt < 3 {
+				gp = &g
+			} else {
+				g = ""
+			}
+			if r, err = s.postable(ctx, tx, tx.QueryRow, inquiryID, gp); err != nil {
+				return err
+			}
 		}
-		r, err := s.postable(ctx, tx, tx.QueryRow, inquiryID, nil)
-		if err != nil {
-			return err
-		}
-		msg, err = s.postTx(ctx, tx, r, "", in, html, atts, check)
-		return err
 	})
 	if err != nil {
 		return nil, err
