@@ -90,10 +90,10 @@ func (s *Service) PostMessage(ctx context.Context, inquiryID string, in MessageI
 	// request for an inquiry it cannot see never queues for the writer,
 	// and the standards check (rules on the reader pool) runs here too.
 	// The transaction does not read the inquiry again: its UPDATE applies
-	// only if the columns posting depends on are still as read (postGuardSQL);
+	// only if the columns posting depends on are still as read (guardCols);
 	// if another change came in between, it reads the row as the writer
 	// sees it and starts over (nothing was written yet).
-	var guard string
+	var guard []any
 	pre, err := s.postable(ctx, s.db, s.db.LookupRow, inquiryID, &guard)
 	if err != nil {
 		return nil, err
@@ -121,11 +121,11 @@ func (s *Service) PostMessage(ctx context.Context, inquiryID string, in MessageI
 			// Read again in the transaction. On SQLite nothing can change
 			// the row before the UPDATE now; on PostgreSQL a concurrent
 			// transaction still can, so the guard stays (a few times).
-			var gp *string
+			var gp *[]any
 			if attempt < 3 {
 				gp = &g
 			} else {
-				g = ""
+				g = nil
 			}
 			if r, err = s.postable(ctx, tx, tx.QueryRow, inquiryID, gp); err != nil {
 				return err
@@ -149,23 +149,32 @@ var postRowSQL = "SELECT " + strings.NewReplacer(
 	"r.read_at", "NULL",
 ).Replace(inquiryCols) + " FROM inquiries i LEFT JOIN sla_policies p ON p.id = i.sla_policy_id WHERE i.id = ?"
 
-// postGuardSQL is every inquiry column posting a message reads (and the
-// version), each as its length and text or '-' for NULL, in one string:
-// equal strings mean equal columns. Mind it when postTx reads another one.
-var postGuardSQL = guardSQL("")
+// guardCols are every inquiry column posting a message reads (and the
+// version): the UPDATE applies only if each still holds the value read
+// before the transaction. Mind them when postTx reads another one.
+var guardCols = []string{"subject", "channel", "priority", "status", "active", "account_id", "contact_id", "customer_name", "customer_email",
+	"customer_phone", "assignee_id", "department_id", "mailbox_id", "message_count", "last_message_at", "last_inbound_at", "sla_policy_id",
+	"first_response_due", "first_response_at", "next_response_due", "resolution_due", "resolved_at", "paused_at", "paused_ms", "due_at",
+	"due_kind", "warn_at", "breach_at", "warned_due", "closed_at", "version"}
 
-func guardSQL(prefix string) string {
-	cols := []string{"subject", "channel", "priority", "status", "active", "account_id", "contact_id", "customer_name", "customer_email",
-		"customer_phone", "assignee_id", "department_id", "mailbox_id", "message_count", "last_message_at", "last_inbound_at", "sla_policy_id",
-		"first_response_due", "first_response_at", "next_response_due", "resolution_due", "resolved_at", "paused_at", "paused_ms", "due_at",
-		"due_kind", "warn_at", "breach_at", "warned_due", "closed_at", "version"}
-	parts := make([]string, len(cols))
-	for i, c := range cols {
-		c = prefix + c
-		parts[i] = "COALESCE(LENGTH(CAST(" + c + " AS TEXT)) || ':' || CAST(" + c + " AS TEXT), '-')"
+// guardWhere compares guardCols with as many arguments (NULL equal to NULL).
+func guardWhere(d db.Dialect) string {
+	op := " IS ?"
+	if d == db.Postgres {
+		op = " IS NOT DISTINCT FROM ?"
 	}
-	return "(" + strings.Join(parts, " || '|' || ") + ")"
+	var b strings.Builder
+	for i, c := range guardCols {
+		if i > 0 {
+			b.WriteString(" AND ")
+		}
+		b.WriteString(c + op)
+	}
+	return b.String()
 }
+
+// guardWhereSQL is guardWhere for each dialect, built once.
+var guardWhereSQL = map[db.Dialect]string{db.SQLite: guardWhere(db.SQLite), db.Postgres: guardWhere(db.Postgres)}
 
 // errStale: the inquiry changed since it was read for posting.
 var errStale = errors.New("inquiries: inquiry changed since read")
@@ -178,21 +187,26 @@ type extraScan struct {
 
 func (e extraScan) Scan(dest ...any) error { return e.sc.Scan(append(dest, e.extra...)...) }
 
-// postGuardRowSQL is postRowSQL with the row's postGuardSQL last.
-var postGuardRowSQL = strings.Replace(postRowSQL, " FROM inquiries i ", ", "+guardSQL("i.")+" FROM inquiries i ", 1)
+// postGuardRowSQL is postRowSQL with the guardCols, as stored, last.
+var postGuardRowSQL = strings.Replace(postRowSQL, " FROM inquiries i ", ", i."+strings.Join(guardCols, ", i.")+" FROM inquiries i ", 1)
 
 // postable reads an inquiry for posting (postRowSQL) inside the caller's
 // scope, else 404. q runs postRowSQL (a point lookup on a reader, or the
 // transaction); scope checks that need a query run on sq. With guard it
-// also reads the row's postGuardSQL.
-func (s *Service) postable(ctx context.Context, sq db.Querier, q func(ctx context.Context, q string, args ...any) *sql.Row, id string, guard *string) (*row, error) {
+// also reads the guardCols as stored.
+func (s *Service) postable(ctx context.Context, sq db.Querier, q func(ctx context.Context, q string, args ...any) *sql.Row, id string, guard *[]any) (*row, error) {
 	p := authz.From(ctx)
 	if err := p.Require(authz.InquiriesRead); err != nil {
 		return nil, err
 	}
 	var sc interface{ Scan(...any) error }
 	if guard != nil {
-		sc = extraScan{q(ctx, postGuardRowSQL, id), []any{guard}}
+		*guard = make([]any, len(guardCols))
+		extra := make([]any, len(guardCols))
+		for i := range *guard {
+			extra[i] = &(*guard)[i]
+		}
+		sc = extraScan{q(ctx, postGuardRowSQL, id), extra}
 	} else {
 		sc = q(ctx, postRowSQL, id)
 	}
@@ -213,11 +227,11 @@ func (s *Service) postable(ctx context.Context, sq db.Querier, q func(ctx contex
 	return r, nil
 }
 
-// postTx posts the message on r. A non-empty guard is r's postGuardSQL as
-// read before the transaction: the inquiry's UPDATE, the first write, then
-// applies only if the row still has it, else postTx fails with errStale
-// having written nothing.
-func (s *Service) postTx(ctx context.Context, tx *db.Tx, r *row, guard string, in MessageInput, html string, atts []Attachment, check *CheckResult) (*Message, error) {
+// postTx posts the message on r. A non-nil guard is r's guardCols as read
+// before the transaction: the inquiry's UPDATE, the first write, then
+// applies only if the row still holds them, else postTx fails with
+// errStale having written nothing.
+func (s *Service) postTx(ctx context.Context, tx *db.Tx, r *row, guard []any, in MessageInput, html string, atts []Attachment, check *CheckResult) (*Message, error) {
 	p := authz.From(ctx)
 	now := tx.Now()
 	if r.Status == StatusClosed && in.Direction != "note" {
@@ -316,14 +330,14 @@ func (s *Service) postTx(ctx context.Context, tx *db.Tx, r *row, guard string, i
 	upd.time("warn_at", r.sla.WarnAt, st.WarnAt)
 	upd.time("breach_at", r.sla.BreachAt, st.BreachAt)
 	q, args := `UPDATE inquiries SET `+upd.sql()+`message_count = message_count + 1, version = version + 1, updated_at = ? WHERE id = ?`, append(upd.args, db.Ms(now), r.ID)
-	if guard != "" {
-		q, args = q+" AND "+postGuardSQL+" = ?", append(args, guard)
+	if guard != nil {
+		q, args = q+" AND "+guardWhereSQL[tx.Dialect()], append(args, guard...)
 	}
 	res, err := tx.Exec(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
-	if guard != "" {
+	if guard != nil {
 		if n, err := res.RowsAffected(); err != nil {
 			return nil, err
 		} else if n == 0 {
