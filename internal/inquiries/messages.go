@@ -2,7 +2,9 @@ package inquiries
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,41 +84,53 @@ func (s *Service) PostMessage(ctx context.Context, inquiryID string, in MessageI
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	// The standards check reads rules on the reader pool: it runs before
-	// the write transaction so the single SQLite writer is not held for it.
+	// Everything that does not need the writer happens before it is taken
+	// (the single SQLite writer is the limit of concurrent posting): the
+	// inquiry is read and the caller's scope checked on a reader, so a
+	// request for an inquiry it cannot see never queues for the writer,
+	// and the standards check (rules on the reader pool) runs here too.
+	// The transaction does not read the inquiry again: its UPDATE applies
+	// only if the columns posting depends on are still as read (guardCols);
+	// if another change came in between, it reads the row as the writer
+	// sees it and starts over (nothing was written yet).
+	var guard []any
+	pre, err := s.postable(ctx, s.db, s.db.LookupRow, inquiryID, &guard)
+	if err != nil {
+		return nil, err
+	}
 	var check *CheckResult
 	if in.Direction == "out" && s.cfg.Check != nil {
-		// A light read for the check's inputs; scope is enforced in the
-		// transaction below, and before a refusal is shown.
-		var channel string
-		var firstAt db.Time
-		err := s.db.QueryRow(ctx, "SELECT channel, first_response_at FROM inquiries WHERE id = ?", inquiryID).Scan(&channel, &firstAt)
-		if isNotFound(err) {
-			return nil, errs.NotFoundf("entity.inquiry")
-		}
-		if err != nil {
-			return nil, err
-		}
-		check, err = s.cfg.Check(ctx, CheckRequest{Text: in.Body, Channel: channel, InquiryID: inquiryID, First: time.Time(firstAt).IsZero(), Last: in.Last})
+		check, err = s.cfg.Check(ctx, CheckRequest{Text: in.Body, Channel: pre.Channel, InquiryID: inquiryID, First: pre.sla.FirstAt.IsZero(), Last: in.Last})
 		if err != nil {
 			return nil, err
 		}
 		if check != nil && check.Blocked {
-			if _, err := s.visible(ctx, s.db, inquiryID); err != nil {
-				return nil, err
-			}
 			return nil, &errs.Error{Kind: errs.Invalid, Code: "standards_blocked", Key: "inquiries.standards_blocked",
 				Fields: map[string]errs.Field{"body": {Key: "inquiries.standards_blocked_field"}}, Details: map[string]any{"findings": check.Findings}}
 		}
 	}
 	var msg *Message
-	err := s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
-		r, err := s.visible(ctx, tx, inquiryID)
-		if err != nil {
-			return err
+	err = s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		r, g := pre, guard
+		for attempt := 0; ; attempt++ {
+			var err error
+			msg, err = s.postTx(ctx, tx, r, g, in, html, atts, check)
+			if !errors.Is(err, errStale) {
+				return err
+			}
+			// Read again in the transaction. On SQLite nothing can change
+			// the row before the UPDATE now; on PostgreSQL a concurrent
+			// transaction still can, so the guard stays (a few times).
+			var gp *[]any
+			if attempt < 3 {
+				gp = &g
+			} else {
+				g = nil
+			}
+			if r, err = s.postable(ctx, tx, tx.QueryRow, inquiryID, gp); err != nil {
+				return err
+			}
 		}
-		msg, err = s.postTx(ctx, tx, r, in, html, atts, check)
-		return err
 	})
 	if err != nil {
 		return nil, err
@@ -124,7 +138,100 @@ func (s *Service) PostMessage(ctx context.Context, inquiryID string, in MessageI
 	return msg, nil
 }
 
-func (s *Service) postTx(ctx context.Context, tx *db.Tx, r *row, in MessageInput, html string, atts []Attachment, check *CheckResult) (*Message, error) {
+// postRowSQL reads what posting a message needs: the inquiry's own columns
+// and its SLA policy, in scanInquiry's layout. The names of its account,
+// contact and assignee and the caller's read marker are left out (four
+// lookups fewer while the writer is held); scanInquiry gets empty values.
+var postRowSQL = "SELECT " + strings.NewReplacer(
+	"COALESCE(a.name, '')", "''",
+	"COALESCE(c.name, '')", "''",
+	"COALESCE(u.display_name, '')", "''",
+	"r.read_at", "NULL",
+).Replace(inquiryCols) + " FROM inquiries i LEFT JOIN sla_policies p ON p.id = i.sla_policy_id WHERE i.id = ?"
+
+// guardCols are every inquiry column posting a message reads (and the
+// version): the UPDATE applies only if each still holds the value read
+// before the transaction. Mind them when postTx reads another one.
+var guardCols = []string{"subject", "channel", "priority", "status", "active", "account_id", "contact_id", "customer_name", "customer_email",
+	"customer_phone", "assignee_id", "department_id", "mailbox_id", "message_count", "last_message_at", "last_inbound_at", "sla_policy_id",
+	"first_response_due", "first_response_at", "next_response_due", "resolution_due", "resolved_at", "paused_at", "paused_ms", "due_at",
+	"due_kind", "warn_at", "breach_at", "warned_due", "closed_at", "version"}
+
+// guardWhere compares guardCols with as many arguments (NULL equal to NULL).
+func guardWhere(d db.Dialect) string {
+	op := " IS ?"
+	if d == db.Postgres {
+		op = " IS NOT DISTINCT FROM ?"
+	}
+	var b strings.Builder
+	for i, c := range guardCols {
+		if i > 0 {
+			b.WriteString(" AND ")
+		}
+		b.WriteString(c + op)
+	}
+	return b.String()
+}
+
+// guardWhereSQL is guardWhere for each dialect, built once.
+var guardWhereSQL = map[db.Dialect]string{db.SQLite: guardWhere(db.SQLite), db.Postgres: guardWhere(db.Postgres)}
+
+// errStale: the inquiry changed since it was read for posting.
+var errStale = errors.New("inquiries: inquiry changed since read")
+
+// extraScan scans the columns after scanInquiry's into extra.
+type extraScan struct {
+	sc    interface{ Scan(...any) error }
+	extra []any
+}
+
+func (e extraScan) Scan(dest ...any) error { return e.sc.Scan(append(dest, e.extra...)...) }
+
+// postGuardRowSQL is postRowSQL with the guardCols, as stored, last.
+var postGuardRowSQL = strings.Replace(postRowSQL, " FROM inquiries i ", ", i."+strings.Join(guardCols, ", i.")+" FROM inquiries i ", 1)
+
+// postable reads an inquiry for posting (postRowSQL) inside the caller's
+// scope, else 404. q runs postRowSQL (a point lookup on a reader, or the
+// transaction); scope checks that need a query run on sq. With guard it
+// also reads the guardCols as stored.
+func (s *Service) postable(ctx context.Context, sq db.Querier, q func(ctx context.Context, q string, args ...any) *sql.Row, id string, guard *[]any) (*row, error) {
+	p := authz.From(ctx)
+	if err := p.Require(authz.InquiriesRead); err != nil {
+		return nil, err
+	}
+	var sc interface{ Scan(...any) error }
+	if guard != nil {
+		*guard = make([]any, len(guardCols))
+		extra := make([]any, len(guardCols))
+		for i := range *guard {
+			extra[i] = &(*guard)[i]
+		}
+		sc = extraScan{q(ctx, postGuardRowSQL, id), extra}
+	} else {
+		sc = q(ctx, postRowSQL, id)
+	}
+	r, err := scanInquiry(sc)
+	if isNotFound(err) {
+		return nil, errs.NotFoundf("entity.inquiry")
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.sees(ctx, sq, p, r)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errs.NotFoundf("entity.inquiry")
+	}
+	return r, nil
+}
+
+// postTx posts the message on r. A non-nil guard is r's guardCols as read
+// before the transaction: the inquiry's UPDATE, the first write, then
+// applies only if the row still holds them, else postTx fails with
+// errStale having written nothing.
+func (s *Service) postTx(ctx context.Context, tx *db.Tx, r *row, guard []any, in MessageInput, html string, atts []Attachment, check *CheckResult) (*Message, error) {
 	p := authz.From(ctx)
 	now := tx.Now()
 	if r.Status == StatusClosed && in.Direction != "note" {
@@ -179,24 +286,6 @@ func (s *Service) postTx(ctx context.Context, tx *db.Tx, r *row, in MessageInput
 	}
 	st.Active = isActive(status)
 	st.alarms(now)
-	var messageID, inReplyTo string
-	if dir == "out" && r.Channel == "email" && s.cfg.SendMail != nil && r.CustomerEmail != "" && r.MailboxID != "" {
-		messageID, inReplyTo, err = s.sendReply(ctx, tx, r, in.Body, html)
-		if err != nil {
-			return nil, err
-		}
-	}
-	checkJSON := ""
-	if check != nil {
-		b, _ := json.Marshal(map[string]any{"blocked": check.Blocked, "findings": check.Findings})
-		checkJSON = string(b)
-	}
-	id := db.NewID()
-	if _, err := tx.Exec(ctx, `INSERT INTO inquiry_messages (id, inquiry_id, kind, direction, author_id, author_name, body, html, attachments, mentions, message_id, in_reply_to, check_result, created_at)
-		VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?)`, id, r.ID, kind, dir, p.UserID, in.Body, html, jsonText(atts), jsonText(mentions),
-		nullable(messageID), inReplyTo, checkJSON, db.Ms(now)); err != nil {
-		return nil, err
-	}
 	lastIn := msOrNil(deref2(r.LastInboundAt))
 	if dir == "in" {
 		lastIn = db.Ms(now)
@@ -240,8 +329,37 @@ func (s *Service) postTx(ctx context.Context, tx *db.Tx, r *row, in MessageInput
 	}
 	upd.time("warn_at", r.sla.WarnAt, st.WarnAt)
 	upd.time("breach_at", r.sla.BreachAt, st.BreachAt)
-	if _, err := tx.Exec(ctx, `UPDATE inquiries SET `+upd.sql()+`message_count = message_count + 1, version = version + 1, updated_at = ? WHERE id = ?`,
-		append(upd.args, db.Ms(now), r.ID)...); err != nil {
+	q, args := `UPDATE inquiries SET `+upd.sql()+`message_count = message_count + 1, version = version + 1, updated_at = ? WHERE id = ?`, append(upd.args, db.Ms(now), r.ID)
+	if guard != nil {
+		q, args = q+" AND "+guardWhereSQL[tx.Dialect()], append(args, guard...)
+	}
+	res, err := tx.Exec(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	if guard != nil {
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, err
+		} else if n == 0 {
+			return nil, errStale
+		}
+	}
+	var messageID, inReplyTo string
+	if dir == "out" && r.Channel == "email" && s.cfg.SendMail != nil && r.CustomerEmail != "" && r.MailboxID != "" {
+		messageID, inReplyTo, err = s.sendReply(ctx, tx, r, in.Body, html)
+		if err != nil {
+			return nil, err
+		}
+	}
+	checkJSON := ""
+	if check != nil {
+		b, _ := json.Marshal(map[string]any{"blocked": check.Blocked, "findings": check.Findings})
+		checkJSON = string(b)
+	}
+	id := db.NewID()
+	if _, err := tx.Exec(ctx, `INSERT INTO inquiry_messages (id, inquiry_id, kind, direction, author_id, author_name, body, html, attachments, mentions, message_id, in_reply_to, check_result, created_at)
+		VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?)`, id, r.ID, kind, dir, p.UserID, in.Body, html, jsonText(atts), jsonText(mentions),
+		nullable(messageID), inReplyTo, checkJSON, db.Ms(now)); err != nil {
 		return nil, err
 	}
 	if dir == "out" && r.AccountID != nil {

@@ -438,7 +438,9 @@ func (s *Service) loadPrincipal(ctx context.Context, head, from, where string, a
 	if head != "" {
 		cols = head + ", " + cols
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+cols+` FROM `+from+`
+	// A point lookup (see db.LookupRow): on SQLite it skips the remapping
+	// a mapping reader pays after every commit, on every request.
+	rows, err := s.db.Lookup(ctx, `SELECT `+cols+` FROM `+from+`
 		LEFT JOIN user_roles ur ON ur.user_id = u.id LEFT JOIN roles r ON r.name = ur.role
 		WHERE `+where+` ORDER BY r.name`, arg)
 	if err != nil {

@@ -148,7 +148,8 @@ func BenchmarkInboxList(b *testing.B) {
 // BenchmarkPostMessage: replying to an inquiry (authenticated, audited,
 // search-queued, SLA updated) over the HTTP API, one at a time and with 16
 // concurrent clients (targets: p99 ≤ 5 ms solo; ≥ 3,500/s at c16 on SQLite).
-// c16 also reports x-raw, cpu-ms/op and tx/commit (see writebench_test.go).
+// c16 also reports x-raw, cpu-ms/op, tx/commit and writer-ms/op (see
+// writebench_test.go); solo writer-ms/op too.
 //
 //	go test ./internal/server/ -run '^$' -bench PostMessage -benchtime 2000x -count 6
 func BenchmarkPostMessage(b *testing.B) {
@@ -173,6 +174,7 @@ func BenchmarkPostMessage(b *testing.B) {
 			body := map[string]any{"body": "您好，A 型号 200 台的报价为每台 1,200 元，45 天交货。如有疑问请随时联系我。"}
 			b.Run("solo", func(b *testing.B) {
 				lat := make([]time.Duration, 0, b.N)
+				held0 := d.WriteHeld()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					t0 := time.Now()
@@ -184,6 +186,9 @@ func BenchmarkPostMessage(b *testing.B) {
 				}
 				b.StopTimer()
 				b.ReportMetric(p99(lat), "p99-ms")
+				if d.Dialect == db.SQLite {
+					b.ReportMetric(float64((d.WriteHeld()-held0).Microseconds())/1000/float64(b.N), "writer-ms/op")
+				}
 			})
 			b.Run("c16", func(b *testing.B) {
 				benchWrites(b, d, raw, 16, func(i int) *servertest.Resp {

@@ -26,7 +26,10 @@ import (
 //     kind) measured in the same process just before and after;
 //   - cpu-ms/op: CPU time of the whole process (server and clients) per
 //     request, and raw-cpu-ms/op the same for the raw baseline;
-//   - tx/commit: write transactions per COMMIT on SQLite (group commit).
+//   - tx/commit: write transactions per COMMIT on SQLite (group commit);
+//   - writer-ms/op: how long the SQLite writer was held per request (its
+//     serial part: the writer cannot run more than 1/writer-ms requests per
+//     millisecond, whatever the number of cores).
 
 // benchTransport keeps a connection per client open: the default transport
 // keeps two per host, so 14 of 16 clients would open a TCP connection per
@@ -111,13 +114,16 @@ func benchWrites(b *testing.B, d *db.DB, rawURL string, c int, do func(i int) *s
 		before, cpuBefore = rawInsertRate(b, rawURL, c, rawN)
 	}
 	txs0, commits0 := d.WriteStats()
+	held0 := d.WriteHeld()
 	cpu0 := cpuTime()
 	rate := benchConcurrentRate(b, c, do, want)
 	cpu := cpuTime() - cpu0
 	txs, commits := d.WriteStats()
+	held := d.WriteHeld() - held0
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	if commits > commits0 {
 		b.ReportMetric(float64(txs-txs0)/float64(commits-commits0), "tx/commit")
+		b.ReportMetric(float64(held.Microseconds())/1000/float64(b.N), "writer-ms/op")
 	}
 	if rawURL != "" {
 		after, cpuAfter := rawInsertRate(b, rawURL, c, rawN)

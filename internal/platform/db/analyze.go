@@ -74,8 +74,11 @@ func (d *DB) Analyze(ctx context.Context) error {
 	// ones close when returned) so the next queries plan with the new
 	// figures. Their prepared statements are re-prepared on the new
 	// connections by database/sql.
-	n := d.readers
 	d.read.SetMaxIdleConns(0)
-	d.read.SetMaxIdleConns(n)
+	d.read.SetMaxIdleConns(d.readers)
+	if d.point != nil {
+		d.point.SetMaxIdleConns(0)
+		d.point.SetMaxIdleConns(pointReaders)
+	}
 	return nil
 }

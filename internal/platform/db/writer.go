@@ -56,6 +56,7 @@ type writer struct {
 	closed  bool
 	members atomic.Uint64 // write transactions run (failed ones included)
 	commits atomic.Uint64 // COMMITs (groups) that succeeded or failed
+	held    atomic.Int64  // nanoseconds groups held the writer, BEGIN to COMMIT
 
 	// Only the holder of the writer touches these.
 	conn  *sql.Conn
@@ -175,6 +176,7 @@ func (w *writer) passLocked() {
 // finish commits the group (or rolls it back when it is broken or nobody
 // is waiting for it) and tells every waiting member the outcome.
 func (w *writer) finish(g *group) {
+	defer func() { w.held.Add(int64(time.Since(g.started))) }()
 	var err error
 	switch {
 	case g.broken != nil:

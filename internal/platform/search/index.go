@@ -167,12 +167,16 @@ func (ix *Index) Drain(ctx context.Context, batch int) (int, error) {
 type dirtyRow struct {
 	id             int64
 	docType, docID string
+	queuedAt       int64
 }
 
 func (ix *Index) drainOnce(ctx context.Context, batch int) (n int, more bool, err error) {
 	types := ix.types()
 	if len(types) == 0 {
 		return 0, false, nil
+	}
+	if ix.db.Dialect == db.SQLite {
+		return ix.drainPrepared(ctx, types, batch)
 	}
 	err = ix.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		if tx.Dialect() == db.Postgres {
@@ -184,47 +188,11 @@ func (ix *Index) drainOnce(ctx context.Context, batch int) (n int, more bool, er
 				return nil
 			}
 		}
-		args := make([]any, 0, len(types)+1)
-		for _, t := range types {
-			args = append(args, t)
-		}
-		args = append(args, batch)
-		rows, err := tx.Query(ctx, "SELECT id, doc_type, doc_id FROM search_dirty WHERE doc_type IN ("+
-			db.Placeholders(len(types))+") ORDER BY id LIMIT ?", args...)
-		if err != nil {
+		dirty, err := readDirty(ctx, tx, types, batch)
+		if err != nil || len(dirty) == 0 {
 			return err
 		}
-		var dirty []dirtyRow
-		for rows.Next() {
-			var r dirtyRow
-			if err := rows.Scan(&r.id, &r.docType, &r.docID); err != nil {
-				rows.Close()
-				return db.MapErr(err)
-			}
-			dirty = append(dirty, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return db.MapErr(err)
-		}
-		if len(dirty) == 0 {
-			return nil
-		}
-		// Group by type, each document once, in queue order.
-		byType := map[string][]string{}
-		seen := map[[2]string]bool{}
-		var order []string
-		for _, r := range dirty {
-			k := [2]string{r.docType, r.docID}
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-			if _, ok := byType[r.docType]; !ok {
-				order = append(order, r.docType)
-			}
-			byType[r.docType] = append(byType[r.docType], r.docID)
-		}
+		order, byType := groupDirty(dirty)
 		for _, t := range order {
 			if err := ix.apply(ctx, tx, t, byType[t]); err != nil {
 				return err
@@ -233,14 +201,8 @@ func (ix *Index) drainOnce(ctx context.Context, batch int) (n int, more bool, er
 		// Delete exactly the rows read: a row committed meanwhile (on
 		// PostgreSQL identity values do not follow commit order) stays
 		// for the next round, whose load will see its change.
-		ids := make([]any, len(dirty))
-		for i, r := range dirty {
-			ids[i] = r.id
-		}
-		for chunk := range slices.Chunk(ids, 500) {
-			if _, err := tx.Exec(ctx, "DELETE FROM search_dirty WHERE id IN ("+db.Placeholders(len(chunk))+")", chunk...); err != nil {
-				return err
-			}
+		if err := deleteDirty(ctx, tx, dirty); err != nil {
+			return err
 		}
 		n, more = len(dirty), len(dirty) == batch
 		return nil
@@ -249,6 +211,163 @@ func (ix *Index) drainOnce(ctx context.Context, batch int) (n int, more bool, er
 		return 0, false, fmt.Errorf("search: drain: %w", err)
 	}
 	return n, more, nil
+}
+
+// errTaken: another drain took some of the dirty rows this one read.
+var errTaken = errors.New("search: dirty rows taken by another drain")
+
+// drainPrepared is drainOnce on SQLite: the dirty rows are read, their
+// documents loaded and tokenized on the readers, and only the writes take
+// the single writer (loading and tokenizing inside it held it for a fifth
+// of the time a posted message needed).
+//
+// Reading the rows from a committed snapshot is also what makes them safe
+// to load: a write transaction can share its COMMIT with the changes that
+// queued the rows (group commit, db/writer.go), and a loader, which reads
+// committed data, would take a document of a change not yet committed as
+// deleted and drop it from the index for good.
+//
+// The write takes exactly the rows read; if another drain took any of them
+// meanwhile (its load is at least as new: SQLite numbers rows in commit
+// order), nothing is written and the next round reads again. Rows queued
+// after the read stay for the next round, whose load sees their change.
+func (ix *Index) drainPrepared(ctx context.Context, types []string, batch int) (int, bool, error) {
+	dirty, err := readDirty(ctx, ix.db, types, batch)
+	if err != nil || len(dirty) == 0 {
+		return 0, false, wrapDrain(err)
+	}
+	order, byType := groupDirty(dirty)
+	now := ix.db.Now()
+	prepared := make([]*preparedDocs, 0, len(order))
+	for _, t := range order {
+		load, ok := ix.loader(t)
+		if !ok {
+			return 0, false, wrapDrain(fmt.Errorf("%w: %q", ErrUnknownType, t))
+		}
+		docs, missing, err := load(ctx, byType[t])
+		if err != nil {
+			return 0, false, wrapDrain(fmt.Errorf("load %s: %w", t, err))
+		}
+		prepared = append(prepared, prepareDocs(db.SQLite, t, byType[t], docs, missing, now))
+	}
+	err = ix.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+		if err := takeDirty(ctx, tx, dirty); err != nil {
+			return err
+		}
+		for _, p := range prepared {
+			if err := writePrepared(ctx, tx, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errTaken) {
+		return 0, true, nil
+	}
+	if err != nil {
+		return 0, false, wrapDrain(err)
+	}
+	return len(dirty), len(dirty) == batch, nil
+}
+
+func wrapDrain(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("search: drain: %w", err)
+}
+
+// readDirty reads the oldest batch dirty rows of the given types.
+func readDirty(ctx context.Context, q db.Querier, types []string, batch int) ([]dirtyRow, error) {
+	args := make([]any, 0, len(types)+1)
+	for _, t := range types {
+		args = append(args, t)
+	}
+	args = append(args, batch)
+	rows, err := q.Query(ctx, "SELECT id, doc_type, doc_id, queued_at FROM search_dirty WHERE doc_type IN ("+
+		db.Placeholders(len(types))+") ORDER BY id LIMIT ?", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var dirty []dirtyRow
+	for rows.Next() {
+		var r dirtyRow
+		if err := rows.Scan(&r.id, &r.docType, &r.docID, &r.queuedAt); err != nil {
+			return nil, db.MapErr(err)
+		}
+		dirty = append(dirty, r)
+	}
+	return dirty, db.MapErr(rows.Err())
+}
+
+// groupDirty groups dirty rows by type, each document once, in queue order.
+func groupDirty(dirty []dirtyRow) (order []string, byType map[string][]string) {
+	byType = map[string][]string{}
+	seen := map[[2]string]bool{}
+	for _, r := range dirty {
+		k := [2]string{r.docType, r.docID}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if _, ok := byType[r.docType]; !ok {
+			order = append(order, r.docType)
+		}
+		byType[r.docType] = append(byType[r.docType], r.docID)
+	}
+	return order, byType
+}
+
+// deleteDirty deletes the given rows.
+func deleteDirty(ctx context.Context, tx *db.Tx, dirty []dirtyRow) error {
+	ids := make([]any, len(dirty))
+	for i, r := range dirty {
+		ids[i] = r.id
+	}
+	for chunk := range slices.Chunk(ids, 500) {
+		if _, err := tx.Exec(ctx, "DELETE FROM search_dirty WHERE id IN ("+db.Placeholders(len(chunk))+")", chunk...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// takeDirty deletes the given rows, or fails with errTaken if any of them
+// is gone (or is another row under a reused id: SQLite may reuse the ids
+// of deleted rows).
+func takeDirty(ctx context.Context, tx *db.Tx, dirty []dirtyRow) error {
+	want := make(map[dirtyRow]bool, len(dirty))
+	ids := make([]any, len(dirty))
+	for i, r := range dirty {
+		want[r] = true
+		ids[i] = r.id
+	}
+	n := 0
+	for chunk := range slices.Chunk(ids, 500) {
+		rows, err := tx.Query(ctx, "DELETE FROM search_dirty WHERE id IN ("+db.Placeholders(len(chunk))+") RETURNING id, doc_type, doc_id, queued_at", chunk...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var r dirtyRow
+			if err := rows.Scan(&r.id, &r.docType, &r.docID, &r.queuedAt); err != nil {
+				rows.Close()
+				return db.MapErr(err)
+			}
+			if want[r] {
+				n++
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return db.MapErr(err)
+		}
+	}
+	if n != len(dirty) {
+		return errTaken
+	}
+	return nil
 }
 
 // Flush drains until no dirty row of a registered type is left, waiting
@@ -387,7 +506,29 @@ func (ix *Index) apply(ctx context.Context, tx *db.Tx, docType string, ids []str
 // writeDocs replaces the index entries of docs and removes those of the
 // requested ids that were not loaded.
 func writeDocs(ctx context.Context, tx *db.Tx, docType string, requested []string, loaded []Doc, missing []string) error {
-	// Each document once (the last copy wins), under the type indexed.
+	return writePrepared(ctx, tx, prepareDocs(tx.Dialect(), docType, requested, loaded, missing, tx.Now()))
+}
+
+// preparedDocs is what indexing a batch writes, worked out without the
+// database: each document once with its tokens, and the ids to remove.
+type preparedDocs struct {
+	docType string
+	rows    []docRow
+	gone    []string
+}
+
+type docRow struct {
+	doc     Doc
+	ms      int64
+	seq     int64
+	snippet string
+	tokens  string // FTS5 text on SQLite, a tsvector literal on PostgreSQL
+}
+
+// prepareDocs dedupes loaded documents (the last copy wins), tokenizes
+// them, and lists the requested or missing ids that were not loaded. now
+// stands in for a zero UpdatedAt.
+func prepareDocs(dialect db.Dialect, docType string, requested []string, loaded []Doc, missing []string, now time.Time) *preparedDocs {
 	byID := make(map[string]int, len(loaded))
 	docs := make([]Doc, 0, len(loaded))
 	for _, d := range loaded {
@@ -402,17 +543,36 @@ func writeDocs(ctx context.Context, tx *db.Tx, docType string, requested []strin
 		byID[d.ID] = len(docs)
 		docs = append(docs, d)
 	}
-	var gone []string
+	p := &preparedDocs{docType: docType, rows: make([]docRow, len(docs))}
 	goneSet := map[string]bool{}
 	for _, list := range [][]string{requested, missing} {
 		for _, id := range list {
 			if _, ok := byID[id]; !ok && !goneSet[id] {
 				goneSet[id] = true
-				gone = append(gone, id)
+				p.gone = append(p.gone, id)
 			}
 		}
 	}
+	for i, d := range docs {
+		t := d.UpdatedAt
+		if t.IsZero() {
+			t = now
+		}
+		toks := Tokens(d.Body)
+		text := ""
+		if dialect == db.SQLite {
+			text = strings.Join(toks, " ")
+		} else {
+			text = tsvectorLiteral(toks)
+		}
+		p.rows[i] = docRow{doc: d, ms: max(t.UnixMilli(), 0), snippet: storedSnippet(d.Body), tokens: text}
+	}
+	return p
+}
 
+// writePrepared writes a prepared batch into the index.
+func writePrepared(ctx context.Context, tx *db.Tx, p *preparedDocs) error {
+	docType, rows, gone := p.docType, p.rows, p.gone
 	sqlite := tx.Dialect() == db.SQLite
 	// On SQLite the FTS5 rows of updated and removed documents must be
 	// deleted by their rowid (the old seq). PostgreSQL needs no lookup: the
@@ -421,9 +581,9 @@ func writeDocs(ctx context.Context, tx *db.Tx, docType string, requested []strin
 	var existing map[string]int64
 	var oldRowids []any
 	if sqlite {
-		all := make([]string, 0, len(docs)+len(gone))
-		for _, d := range docs {
-			all = append(all, d.ID)
+		all := make([]string, 0, len(rows)+len(gone))
+		for _, r := range rows {
+			all = append(all, r.doc.ID)
 		}
 		all = append(all, gone...)
 		var err error
@@ -438,24 +598,12 @@ func writeDocs(ctx context.Context, tx *db.Tx, docType string, requested []strin
 	}
 
 	// New seqs: a document keeps its seq while its updated_at is unchanged.
-	type row struct {
-		doc    Doc
-		ms     int64
-		seq    int64
-		tokens []string
-	}
-	rows := make([]row, len(docs))
 	need := 0
-	for i, d := range docs {
-		t := d.UpdatedAt
-		if t.IsZero() {
-			t = tx.Now()
-		}
-		ms := max(t.UnixMilli(), 0)
-		rows[i] = row{doc: d, ms: ms, tokens: Tokens(d.Body)}
-		if s, ok := existing[d.ID]; ok {
+	for i, r := range rows {
+		rows[i].seq = 0
+		if s, ok := existing[r.doc.ID]; ok {
 			oldRowids = append(oldRowids, s)
-			if s>>seqShift == ms {
+			if s>>seqShift == r.ms {
 				rows[i].seq = s
 				continue
 			}
@@ -498,7 +646,7 @@ func writeDocs(ctx context.Context, tx *db.Tx, docType string, requested []strin
 
 	// FTS5 flushes its pending terms to a new segment whenever a rowid is
 	// not above the previous one in the transaction: insert in seq order.
-	slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(a.seq, b.seq) })
+	slices.SortFunc(rows, func(a, b docRow) int { return cmp.Compare(a.seq, b.seq) })
 	const perStatement = 100
 	for chunk := range slices.Chunk(rows, perStatement) {
 		var q strings.Builder
@@ -521,9 +669,9 @@ func writeDocs(ctx context.Context, tx *db.Tx, docType string, requested []strin
 			if r.doc.AccountID != "" {
 				account = r.doc.AccountID
 			}
-			args = append(args, docType, r.doc.ID, account, r.doc.Title, storedSnippet(r.doc.Body), r.ms, r.seq)
+			args = append(args, docType, r.doc.ID, account, r.doc.Title, r.snippet, r.ms, r.seq)
 			if !sqlite {
-				args = append(args, tsvectorLiteral(r.tokens))
+				args = append(args, r.tokens)
 			}
 		}
 		q.WriteString(` ON CONFLICT (doc_type, doc_id) DO UPDATE SET account_id = excluded.account_id,
@@ -546,7 +694,7 @@ func writeDocs(ctx context.Context, tx *db.Tx, docType string, requested []strin
 					q.WriteString(", ")
 				}
 				q.WriteString("(?, ?)")
-				args = append(args, r.seq, strings.Join(r.tokens, " "))
+				args = append(args, r.seq, r.tokens)
 			}
 			if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
 				return fmt.Errorf("write search_fts: %w", err)
