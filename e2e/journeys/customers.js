@@ -4,6 +4,7 @@
 // with sharing. Registered by ../journeys.test.js after the administration
 // journey (it needs the administrator before two-step verification is on).
 import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
 import { it } from 'node:test'
 import { ADMIN, fillLogin, pickOption, poll, seeText, shot, signIn } from '../lib/prelude.js'
 import { xlsx } from '../lib/xlsx.js'
@@ -22,6 +23,12 @@ const ACCOUNT = {
     { name: '王强', title: 'CTO', mobile: '13812345678', masked: '138****5678', email: 'wq@tengyun.com', role: '决策者' },
     { name: '李丽', title: '采购经理', mobile: '13900001111', masked: '139****1111' },
   ],
+}
+/** The account's related records: an inquiry and a contract made through the API, a deal in the browser. */
+const RELATED = {
+  inquiry: '知识库私有化部署与三年维保咨询',
+  deal: '腾云售前知识库项目',
+  contract: '腾云知识库软件许可合同',
 }
 const DUPLICATE = '深圳腾云科技'
 const CALL = '客户询问报价，希望下周拿到正式报价单，并确认是否含三年维保'
@@ -75,6 +82,18 @@ async function pickRegion(page, path) {
 async function openAccount(page, id, tab) {
   await page.goto(`/customers/${id}${tab ? `?tab=${tab}` : ''}`)
   await page.getByTestId('customer-detail').waitFor()
+}
+
+/** Calls the API as the signed-in user of the page; fails on an unexpected status. */
+async function must(page, method, path, body) {
+  const res = await page.request.fetch(`/api/v1${path}`, {
+    method,
+    data: body,
+    headers: { 'Idempotency-Key': randomUUID(), 'Accept-Language': 'zh-CN' },
+  })
+  const text = await res.text()
+  assert.ok([200, 201].includes(res.status()), `${method} ${path}: ${res.status()} ${text}`)
+  return text ? JSON.parse(text) : null
 }
 
 async function moreAction(page, action) {
@@ -223,6 +242,67 @@ export function customerJourneys(journey) {
       await seeText(page.getByTestId('customer-name'), ACCOUNT.name)
       assert.equal(new URL(page.url()).searchParams.get('tab'), 'timeline', 'a conversation hit opens the timeline')
       await seeText(page.getByTestId('timeline-item-call').first(), '报价')
+    })
+  })
+
+  it("customers: the account's inquiries, opportunities and contracts in their tabs, a deal opened from there", async () => {
+    assert.ok(ids.account, 'needs the account journey')
+    await journey(async (page) => {
+      await signInAs(page, SELLER)
+      // an inquiry and a hand-made contract of the account, through the API
+      const me = await must(page, 'GET', '/me')
+      await must(page, 'POST', '/inquiries', {
+        subject: RELATED.inquiry,
+        channel: 'phone',
+        customer: { account_id: ids.account },
+        body: '客户来电：知识库能否私有化部署？报价是否含三年维保？',
+        assignee_id: me.id,
+      })
+      const contract = await must(page, 'POST', '/contracts', { title: RELATED.contract, account_id: ids.account, amount_fen: 48000000 })
+
+      await openAccount(page, ids.account)
+      await seeText(page.getByTestId('customer-name'), ACCOUNT.name)
+      // the deals tab counts before it is opened: none yet
+      await seeText(page.getByTestId('tab-opportunities-count'), '0')
+      await page.getByTestId('tab-opportunities').click()
+      await page.getByTestId('account-opps-empty').waitFor()
+
+      // a deal for this customer, in the pipeline's own dialog with the customer chosen
+      await page.getByTestId('account-opp-create').click()
+      const dialog = page.getByTestId('opp-dialog')
+      await seeText(dialog.getByTestId('opp-account'), ACCOUNT.name)
+      await page.getByTestId('opp-name').fill(RELATED.deal)
+      await page.getByTestId('opp-amount').fill('480000')
+      await page.getByTestId('opp-save').click()
+      await dialog.waitFor({ state: 'hidden' })
+      const deal = page.getByTestId(`account-opp-${RELATED.deal}`)
+      await deal.waitFor()
+      const row = page.getByTestId('account-opps').locator('.el-table__row').filter({ has: deal })
+      await seeText(row, '市场调研')
+      await seeText(row, '¥480,000.00')
+      await seeText(row, '进行中')
+      await seeText(page.getByTestId('tab-opportunities-count'), '1')
+      await seeText(page.getByTestId('account-opps-totals'), '共 1 个商机')
+
+      // the inquiry and the contract in theirs
+      await page.getByTestId('tab-inquiries').click()
+      const inquiry = page.getByTestId('account-inquiries').locator('.el-table__row').filter({ has: page.getByTestId(`account-inquiry-${RELATED.inquiry}`) })
+      await seeText(inquiry, '电话')
+      await seeText(inquiry, SELLER.displayName)
+      await page.getByTestId('tab-contracts').click()
+      const signed = page.getByTestId('account-contracts').locator('.el-table__row').filter({ has: page.getByTestId(`account-contract-${contract.number}`) })
+      await seeText(signed, RELATED.contract)
+      await seeText(signed, '¥480,000.00')
+      await seeText(signed, '草稿')
+      await page.getByTestId('tab-opportunities').click()
+      await deal.waitFor()
+      await shot(page, 'customer-related')
+
+      // a click on the row (not only its link) opens the deal
+      await row.locator('td').nth(1).click()
+      await page.getByTestId('opportunity-page').waitFor()
+      await seeText(page.getByTestId('opp-name'), RELATED.deal)
+      assert.match(new URL(page.url()).pathname, /^\/opportunities\/[0-9a-f-]{36}$/)
     })
   })
 
@@ -409,6 +489,10 @@ export function customerJourneys(journey) {
         await seeText(cell, c.masked)
         assert.equal((await cell.innerText()).trim(), c.masked, `${c.name}'s mobile is masked`)
       }
+      // sharing the account does not share its owner's deals: the tab lists none
+      await seeText(page.getByTestId('tab-opportunities-count'), '0')
+      await page.getByTestId('tab-opportunities').click()
+      await page.getByTestId('account-opps-empty').waitFor()
     })
   })
 }

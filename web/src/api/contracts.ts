@@ -1,7 +1,7 @@
 // Contracts (合同), payment plans and receipts (回款), attachments, invoice
 // information (开票信息) and invoice requests. Shapes mirror
 // internal/contracts/model.go; money is integer fen.
-import { download, http } from './client'
+import { download, http, type RequestOptions } from './client'
 import type { ListParams, ListResponse } from './types'
 
 const enc = encodeURIComponent
@@ -197,7 +197,7 @@ export interface InvoiceRequest {
 }
 
 export const contractsApi = {
-  list: (q: ContractQuery) => http.get<ListResponse<Contract>>('/contracts', { ...q }),
+  list: (q: ContractQuery, opts?: RequestOptions) => http.get<ListResponse<Contract>>('/contracts', { ...q }, opts),
   get: (id: string, opts: { silent?: boolean } = {}) => http.get<Contract>(`/contracts/${enc(id)}`, undefined, opts),
   create: (body: ContractInput) => http.create<Contract>('/contracts', body, { silent: true }),
   update: (id: string, patch: ContractPatch, version: number) => http.patch<Contract>(`/contracts/${enc(id)}`, patch, version, { silent: true }),

@@ -4,7 +4,7 @@
 // communication standards and the connected mailboxes. Shapes mirror
 // internal/inquiries, internal/standards, internal/platform/workcal and
 // internal/mail.
-import { download, http } from './client'
+import { download, http, type RequestOptions } from './client'
 import type { ListParams, ListResponse } from './types'
 
 export const CHANNELS = ['phone', 'email', 'web_chat', 'meeting', 'visit', 'ecommerce_im', 'other'] as const
@@ -432,7 +432,7 @@ const enc = encodeURIComponent
 const silent = { silent: true }
 
 export const inquiriesApi = {
-  list: (q: InquiryQuery) => http.get<ListResponse<Inquiry>>('/inquiries', { ...q }),
+  list: (q: InquiryQuery, opts?: RequestOptions) => http.get<ListResponse<Inquiry>>('/inquiries', { ...q }, opts),
   get: (id: string, opts: { silent?: boolean } = {}) => http.get<Inquiry>(`/inquiries/${enc(id)}`, undefined, opts),
   /** silent: the dialog shows field errors. */
   create: (body: InquiryInput) => http.create<Inquiry>('/inquiries', body, silent),

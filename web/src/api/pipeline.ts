@@ -440,7 +440,7 @@ type Page<T> = ListResponse<T>
 const enc = encodeURIComponent
 
 export const opportunitiesApi = {
-  list: (q: OpportunityQuery = {}) => http.get<OpportunityList>('/opportunities', { ...q }),
+  list: (q: OpportunityQuery = {}, opts?: RequestOptions) => http.get<OpportunityList>('/opportunities', { ...q }, opts),
   get: (id: string, opts?: RequestOptions) => http.get<Opportunity>(`/opportunities/${enc(id)}`, undefined, opts),
   create: (body: OpportunityInput, opts?: RequestOptions) => http.create<Opportunity>('/opportunities', body, opts),
   update: (id: string, body: OpportunityPatch, version: number, opts?: RequestOptions) =>

@@ -1,6 +1,12 @@
 // Contracts, payment plans and receipts, invoice information (English).
 // Must have exactly the keys of contracts.zh-CN.ts.
 export default {
+  // the Contracts tab of the account page
+  account: {
+    tab: 'Contracts',
+    what: 'contracts',
+    empty: 'No contracts with this customer yet',
+  },
   nav: {
     contracts: 'Contracts',
     detail: 'Contract',

@@ -1,5 +1,11 @@
 // 合同、回款计划与回款、开票信息（中文）。contracts.en.ts 必须有完全相同的键。
 export default {
+  // 客户详情页的「合同」页签
+  account: {
+    tab: '合同',
+    what: '合同',
+    empty: '这个客户还没有合同',
+  },
   nav: {
     contracts: '合同',
     detail: '合同详情',

@@ -1039,6 +1039,13 @@ const en: Shape<MessageSchema> = {
       timeline: 'Timeline',
       collaborators: 'Collaborators',
     },
+    // the account page's related-record tabs (opportunities, inquiries, contracts)
+    related: {
+      forbiddenTitle: 'You may not see {what}',
+      forbidden: "Your role may not see this customer's {what}; ask an administrator if you need to.",
+      failedTitle: 'Could not load the {what}',
+      retry: 'Reload',
+    },
     actions: {
       log: 'Log activity',
       more: 'More',

@@ -1,5 +1,11 @@
 // The inquiry inbox and its administration (English). Same keys as inbox.zh-CN.ts.
 const inbox = {
+  // the Inquiries tab of the account page
+  account: {
+    tab: 'Inquiries',
+    what: 'inquiries',
+    empty: 'No inquiries from this customer yet',
+  },
   title: 'Inquiry inbox',
   subtitle: 'Phone, email, web chat, meetings and shop messages in one place, answered within the response targets',
   newInquiry: 'New inquiry',

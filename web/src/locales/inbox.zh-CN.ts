@@ -1,6 +1,12 @@
 // 咨询工作台 and its administration (zh-CN). inbox.en.ts has the same keys.
 // vue-i18n treats { } @ | as syntax: only {name} placeholders here.
 const inbox = {
+  // 客户详情页的「咨询」页签
+  account: {
+    tab: '咨询',
+    what: '咨询',
+    empty: '这个客户还没有咨询',
+  },
   title: '咨询工作台',
   subtitle: '电话、邮件、在线咨询、会面与电商客服的咨询集中处理，按响应时限及时回复',
   newInquiry: '新建咨询',

@@ -1,6 +1,14 @@
 // Texts of the opportunity pipeline pages. Same keys as pipeline.zh-CN.ts.
 // vue-i18n treats { } @ | as syntax: avoid them except as placeholders.
 const pipeline = {
+  // the Opportunities tab of the account page
+  account: {
+    tab: 'Opportunities',
+    what: 'opportunities',
+    totals: '{n} opportunities',
+    create: 'New opportunity for this customer',
+    empty: 'No opportunities for this customer yet',
+  },
   nav: {
     group: 'Opportunities',
     board: 'Pipeline board',

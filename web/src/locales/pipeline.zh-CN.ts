@@ -1,6 +1,14 @@
 // 商机（销售流程）页面的文字。pipeline.en.ts 必须有完全相同的键。
 // vue-i18n 把 { } @ | 当作语法：除占位符外不要使用。
 const pipeline = {
+  // 客户详情页的「商机」页签
+  account: {
+    tab: '商机',
+    what: '商机',
+    totals: '共 {n} 个商机',
+    create: '为该客户新建商机',
+    empty: '这个客户还没有商机',
+  },
   nav: {
     group: '商机',
     board: '商机看板',

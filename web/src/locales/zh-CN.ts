@@ -1037,6 +1037,13 @@ const zhCN = {
       timeline: '时间线',
       collaborators: '协作人',
     },
+    // 客户详情页的关联记录页签（商机、咨询、合同）
+    related: {
+      forbiddenTitle: '无权查看{what}',
+      forbidden: '您的角色没有查看这个客户{what}的权限，如需查看请联系管理员。',
+      failedTitle: '{what}加载失败',
+      retry: '重新加载',
+    },
     actions: {
       log: '记录沟通',
       more: '更多',
