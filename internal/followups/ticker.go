@@ -188,7 +188,10 @@ type rule struct {
 // rules lists the tick's rules at now, reminders first, counting into r.
 func (s *Service) rules(now time.Time, r *TickResult) []rule {
 	return []rule{
-		{&r.Reminded, "t.remind_at", "t.status = 'open' AND t.remind_at <= ? AND t.reminded_at IS NULL AND t.due_at > ?", []any{db.Ms(now), db.Ms(now.Add(-time.Minute))}, "reminded_at",
+		// The unary + keeps SQLite (no statistics) from reading this through
+		// (status, due_at), every open task due from a minute ago on, rather
+		// than through the pending reminders.
+		{&r.Reminded, "t.remind_at", "t.status = 'open' AND t.remind_at <= ? AND t.reminded_at IS NULL AND +t.due_at > ?", []any{db.Ms(now), db.Ms(now.Add(-time.Minute))}, "reminded_at",
 			func(ctx context.Context, tx *db.Tx, t *Task) error {
 				return s.notify(ctx, tx, t.OwnerID, "task_reminder", "notify.task_reminder", []any{t.Title}, dueText(t, s.cfg.Zone), "/tasks/"+t.ID, "remind:"+t.ID+":"+stamp(t.DueAt))
 			}},
