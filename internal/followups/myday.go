@@ -1,7 +1,11 @@
 package followups
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"prelude/internal/platform/authz"
@@ -19,8 +23,15 @@ const (
 )
 
 // MyDay returns the caller's overdue tasks, today's tasks, the next week's
-// and their open promises, each most urgent first: bounded range scans of
-// the (owner, status, due) index, plus exact counts.
+// and their open promises, each most urgent first, with exact counts.
+//
+// It is one statement (one round trip, one snapshot): four bounded range
+// scans of the partial index of open tasks by (owner, due, id), which is
+// the order listed, so there is no sort and nothing beyond each LIMIT is
+// read; the counts are index-only range counts (uncorrelated subqueries,
+// evaluated once). The owner's name is looked up once instead of joined per
+// row. The literal 'open' and TRUE let both databases match the partial
+// indexes (a bound parameter could not prove the index predicate).
 func (s *Service) MyDay(ctx context.Context) (*MyDay, error) {
 	p := authz.From(ctx)
 	now := s.db.Now()
@@ -28,34 +39,82 @@ func (s *Service) MyDay(ctx context.Context) (*MyDay, error) {
 	start := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, s.cfg.Zone)
 	end := start.Add(24 * time.Hour)
 	week := start.Add(8 * 24 * time.Hour)
-	d := &MyDay{Date: start.Format("2006-01-02")}
-	err := s.db.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
-		var err error
-		open := "t.owner_id = ? AND t.status = 'open' AND "
-		if d.Overdue, err = queryTasks(ctx, tx, now, open+"t.due_at < ? ORDER BY t.due_at, t.id LIMIT ?", p.UserID, db.Ms(now), myDayOverdue); err != nil {
-			return err
-		}
-		if d.Today, err = queryTasks(ctx, tx, now, open+"t.due_at >= ? AND t.due_at < ? ORDER BY t.due_at, t.id LIMIT ?", p.UserID, db.Ms(now), db.Ms(end), myDayToday); err != nil {
-			return err
-		}
-		if d.Upcoming, err = queryTasks(ctx, tx, now, open+"t.due_at >= ? AND t.due_at < ? ORDER BY t.due_at, t.id LIMIT ?", p.UserID, db.Ms(end), db.Ms(week), myDayUpcoming); err != nil {
-			return err
-		}
-		if d.Promises, err = queryTasks(ctx, tx, now, open+"t.is_promise = ? ORDER BY t.due_at, t.id LIMIT ?", p.UserID, true, myDayPromises); err != nil {
-			return err
-		}
-		return tx.QueryRow(ctx, `SELECT
-			COALESCE(SUM(CASE WHEN due_at < ? THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(CASE WHEN due_at >= ? AND due_at < ? THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(CASE WHEN is_promise = ? THEN 1 ELSE 0 END), 0)
-			FROM tasks WHERE owner_id = ? AND status = 'open'`, db.Ms(now), db.Ms(now), db.Ms(end), true, p.UserID).
-			Scan(&d.Counts.Overdue, &d.Counts.Today, &d.Counts.Promises)
-	})
+	d := &MyDay{Date: start.Format("2006-01-02"), Overdue: []*Task{}, Today: []*Task{}, Upcoming: []*Task{}, Promises: []*Task{}}
+	owner, nowMs, endMs := p.UserID, db.Ms(now), db.Ms(end)
+	rows, err := s.db.Query(ctx, myDaySQL,
+		owner,                                    // owner name
+		owner, nowMs, owner, nowMs, endMs, owner, // counts
+		owner, nowMs, myDayOverdue,
+		owner, nowMs, endMs, myDayToday,
+		owner, endMs, db.Ms(week), myDayUpcoming,
+		owner, myDayPromises)
 	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
+	sections := [...]*[]*Task{&d.Overdue, &d.Today, &d.Upcoming, &d.Promises}
+	for rows.Next() {
+		var sec int
+		t, err := scanTask(scanFunc(func(dest ...any) error {
+			all := make([]any, 0, len(dest)+4)
+			all = append(append(append(all, &sec), dest...), &d.Counts.Overdue, &d.Counts.Today, &d.Counts.Promises)
+			return rows.Scan(all...)
+		}), now)
+		if err != nil {
+			return nil, err
+		}
+		if sec < 0 || sec >= len(sections) {
+			return nil, fmt.Errorf("my day: unexpected section %d", sec)
+		}
+		*sections[sec] = append(*sections[sec], t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Each section's subquery reads its index in (due, id) order and UNION
+	// ALL passes its rows on as they come, so this is a check, not a sort
+	// (an outer ORDER BY had SQLite sort every row again).
+	for _, sec := range sections {
+		if !slices.IsSortedFunc(*sec, byDue) {
+			slices.SortStableFunc(*sec, byDue)
+		}
+	}
+	// No rows means every section is empty, and so is every count (each
+	// count is of the same range as a section).
 	return d, nil
 }
+
+func byDue(a, b *Task) int { return cmp.Or(a.DueAt.Compare(b.DueAt), strings.Compare(a.ID, b.ID)) }
+
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
+// myDaySQL: see MyDay.
+var myDaySQL = func() string {
+	cols := `t.id, t.title, t.kind, t.priority, t.status, t.due_at, t.remind_at, t.owner_id, t.account_id,
+	COALESCE(a.name, '') AS account_name, t.ref_type, t.ref_id, t.notes, t.result, t.source, t.is_promise, t.promise_text, t.promised_to, t.promise_state,
+	t.met_at, t.evidence, t.completed_at, t.version, t.created_at, t.updated_at`
+	open := "t.owner_id = ? AND t.status = 'open' AND "
+	section := func(n int, where string) string {
+		return fmt.Sprintf(`SELECT * FROM (SELECT %d AS sec, %s FROM tasks t LEFT JOIN accounts a ON a.id = t.account_id
+			WHERE %s ORDER BY t.due_at, t.id LIMIT ?) s%d`, n, cols, open+where, n)
+	}
+	count := func(where string) string {
+		return "(SELECT COUNT(*) FROM tasks t WHERE " + open + where + ")"
+	}
+	return `WITH c AS (SELECT (SELECT COALESCE(display_name, '') FROM users WHERE id = ?) AS owner_name, ` +
+		count("t.due_at < ?") + " AS overdue, " + count("t.due_at >= ? AND t.due_at < ?") + " AS today, " + count("t.is_promise = TRUE") + ` AS promises)
+		SELECT m.sec, m.id, m.title, m.kind, m.priority, m.status, m.due_at, m.remind_at, m.owner_id, c.owner_name, m.account_id, m.account_name,
+		m.ref_type, m.ref_id, m.notes, m.result, m.source, m.is_promise, m.promise_text, m.promised_to, m.promise_state, m.met_at, m.evidence,
+		m.completed_at, m.version, m.created_at, m.updated_at, c.overdue, c.today, c.promises
+		FROM (` +
+		section(0, "t.due_at < ?") + " UNION ALL " +
+		section(1, "t.due_at >= ? AND t.due_at < ?") + " UNION ALL " +
+		section(2, "t.due_at >= ? AND t.due_at < ?") + " UNION ALL " +
+		section(3, "t.is_promise = TRUE") + `
+		) m CROSS JOIN c`
+}()
 
 // Stats computes promise keeping over promises due in [from, to): per owner
 // (for managers, everyone in their scope) and in total. The kept-on-time

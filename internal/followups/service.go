@@ -179,6 +179,9 @@ func (s *Service) createTaskTx(ctx context.Context, tx *db.Tx, in TaskInput) (st
 		in.RefType, in.RefID, in.Notes, in.Source, in.IsPromise, in.PromiseText, in.PromisedTo, state, p.UserID, now, now); err != nil {
 		return "", err
 	}
+	if err := s.wakeReminder(ctx, tx, in.DueAt.Add(-time.Duration(remind)*time.Minute)); err != nil {
+		return "", err
+	}
 	if in.AccountID != "" {
 		kind, body := "task_created", in.Notes
 		if in.IsPromise {
@@ -346,6 +349,11 @@ func (s *Service) UpdateTask(ctx context.Context, id string, version int64, in T
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errs.StaleVersion()
+		}
+		if in.DueAt != nil || in.RemindBeforeMin != nil {
+			if err := s.wakeReminder(ctx, tx, due.Add(-time.Duration(remind)*time.Minute)); err != nil {
+				return err
+			}
 		}
 		after, err := getTask(ctx, tx, id, tx.Now())
 		if err != nil {

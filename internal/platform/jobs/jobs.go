@@ -370,6 +370,7 @@ func (q *Queue) EnqueueBatch(ctx context.Context, kindName string, items []Item)
 		now := tx.Now()
 		const cols, chunk = 8, 500
 		soon := false
+		later := map[int64]time.Time{} // distinct delayed run times to wake at
 		for start := 0; start < len(items); start += chunk {
 			part := items[start:min(len(items), start+chunk)]
 			args := make([]any, 0, len(part)*cols)
@@ -384,6 +385,8 @@ func (q *Queue) EnqueueBatch(ctx context.Context, kindName string, items []Item)
 				}
 				if !runAt.After(now) {
 					soon = true
+				} else if runAt.Sub(now) <= wakeHorizon && len(later) < 100 {
+					later[runAt.UnixMilli()] = runAt
 				}
 				attempts := it.Options.MaxAttempts
 				if attempts <= 0 {
@@ -403,6 +406,9 @@ func (q *Queue) EnqueueBatch(ctx context.Context, kindName string, items []Item)
 		}
 		if soon {
 			tx.AfterCommit(q.poke)
+		}
+		for _, at := range later {
+			tx.AfterCommit(func() { q.wakeAt(at) })
 		}
 		return nil
 	})
@@ -460,8 +466,27 @@ func (q *Queue) insert(ctx context.Context, tx *db.Tx, kindName string, body []b
 	}
 	if !runAt.After(now) {
 		tx.AfterCommit(q.poke)
+	} else {
+		tx.AfterCommit(func() { q.wakeAt(runAt) })
 	}
 	return id, nil
+}
+
+// wakeHorizon bounds the delays wakeAt keeps a timer for; later jobs are
+// found by polling.
+const wakeHorizon = time.Minute
+
+// wakeAt wakes the local dispatcher when a delayed job inserted here comes
+// due, so that a job enqueued for a moment (a reminder's) runs then rather
+// than at the next poll, up to PollInterval later. Jobs enqueued by other
+// instances are still found by polling; a stray wake after Stop is a no-op.
+func (q *Queue) wakeAt(runAt time.Time) {
+	d := runAt.Sub(q.db.Now())
+	if d <= 0 || d > wakeHorizon {
+		return
+	}
+	// run_at is stored in whole milliseconds: wake just past it.
+	time.AfterFunc(d+time.Millisecond, q.poke)
 }
 
 // poke wakes the local dispatcher without blocking; one pending nudge is

@@ -790,3 +790,27 @@ func TestDefaultBackoff(t *testing.T) {
 		}
 	}
 }
+
+// A delayed job enqueued here runs when it comes due, not at the next poll:
+// the poll interval is an hour, so the job running at all proves the
+// enqueueing instance woke its workers at the job's time.
+func TestDelayedJobWakesItsInstance(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		q := newQueue(t, d, Options{PollInterval: time.Hour})
+		r := newRuns()
+		q.Register("later", func(ctx context.Context, j *Job) error { r.add(j, q.InstanceID()); return nil }, KindOptions{})
+		start(t, q)
+		waitFor(t, "start-up housekeeping", func() bool { return count(t, d, "kind = ? AND status = 'succeeded'", CleanupKind) == 1 })
+		single := enqueue(t, q, "later", nil, EnqueueOptions{RunAt: d.Now().Add(300 * time.Millisecond)})
+		if err := q.EnqueueBatch(context.Background(), "later", []Item{{Options: EnqueueOptions{RunAt: d.Now().Add(400 * time.Millisecond)}}}); err != nil {
+			t.Fatal(err)
+		}
+		waitStatus(t, q, single, StatusSucceeded)
+		waitFor(t, "the batch-enqueued job", func() bool { return count(t, d, "kind = 'later' AND status = 'succeeded'") == 2 })
+		for id, n := range r.snapshot() {
+			if n != 1 {
+				t.Errorf("job %s ran %d times", id, n)
+			}
+		}
+	})
+}
