@@ -1,1 +1,0 @@
-import"./css-CmHd1kKw.js";import"./css-3tax7g8M.js";

@@ -1,0 +1,1 @@
+import"./css-CmHd1kKw.js";import"./css-CB8Ue4ld.js";
