@@ -105,7 +105,12 @@ func Observe(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 				m.latency.WithLabelValues(route).Observe(d.Seconds())
 			}
 			level := slog.LevelInfo
-			if sw.status >= 500 {
+			switch {
+			case sw.status >= 500 && r.Context().Err() != nil:
+				// The client went away first (a readiness probe's own
+				// timeout while the instance starts): not a server fault.
+				level = slog.LevelWarn
+			case sw.status >= 500:
 				level = slog.LevelError
 			}
 			reqLog.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "route", route,
