@@ -662,19 +662,17 @@ func (s *Service) List(ctx context.Context, f ListFilter, lp httpx.ListParams) (
 }
 
 // scopeBranches splits a partial scope into the conditions it ORs together
-// (see scope): assigned to me, in my departments, shared with me, and
+// (see scope): authz's owner and department branches, shared with me, and
 // unassigned in my department. Nil for a scope that sees everything.
 func scopeBranches(p *authz.Principal) []scopeBranch {
 	if p == nil || p.Scope == authz.ScopeAll {
 		return nil
 	}
-	out := []scopeBranch{{cond: "i.assignee_id = ?", args: []any{p.UserID}}}
-	if p.Scope == authz.ScopeDepartment && len(p.Departments) > 0 {
-		b := scopeBranch{cond: "i.department_id IN (" + db.Placeholders(len(p.Departments)) + ")"}
-		for _, d := range p.Departments {
-			b.args = append(b.args, d)
-		}
-		out = append(out, b)
+	var out []scopeBranch
+	// Without RecordType: the share branch is written below, driven by
+	// record_shares.
+	for _, b := range p.Branches(authz.Columns{Owner: "i.assignee_id", Department: "i.department_id"}) {
+		out = append(out, scopeBranch{cond: b.Cond, args: b.Args})
 	}
 	// Shares are few: read them first (CROSS JOIN fixes that join order
 	// on SQLite), not the view's index filtered by a share lookup per row.
