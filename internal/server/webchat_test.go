@@ -725,6 +725,55 @@ func TestWebChatRateLimits(t *testing.T) {
 	})
 }
 
+// Behind a load balancer one address's requests reach every instance: the
+// write limits are kept in PostgreSQL, so two instances together allow one
+// burst, not one each.
+func TestWebChatWriteLimitsHoldAcrossInstances(t *testing.T) {
+	url := dbtest.SchemaURL(t)
+	cfg := map[string]string{"PRELUDE_TRUST_PROXY": "true"}
+	var envs []*servertest.Env
+	for range 2 {
+		d, err := db.Open(context.Background(), db.Config{URL: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { d.Close() })
+		envs = append(envs, servertest.StartWith(t, d, servertest.Config(t, cfg)))
+	}
+	l := webchat.DefaultLimits()
+	l.WritesPerMinute, l.WritesBurst = 6, 4
+	for _, e := range envs {
+		e.Srv.WebChat.SetLimits(l)
+	}
+	admin := envs[0].Admin()
+	var site chatSite
+	admin.Do("POST", "/api/v1/chat-sites", map[string]any{"name": "官网", "allowed_origins": []string{shopOrigin}}).Expect(t, 201).JSON(&site)
+	a := &visitor{c: envs[0].Client(), origin: shopOrigin, key: site.SiteKey, ip: "203.0.113.9"}
+	a.start(t, map[string]any{"body": "第 1 条"})
+	b := &visitor{c: envs[1].Client(), origin: shopOrigin, key: site.SiteKey, ip: a.ip, token: a.token}
+	allowed := 1
+	for i := 2; i <= 8; i++ {
+		v := a
+		if i%2 == 0 {
+			v = b
+		}
+		r := v.do("POST", "/messages", map[string]any{"body": fmt.Sprintf("第 %d 条", i)})
+		switch r.Status {
+		case 201:
+			allowed++
+		case 429:
+			if r.Code() != "rate_limited" || r.Header.Get("Retry-After") == "" {
+				t.Fatalf("429 without its code or Retry-After: %v %s", r.Header, r.Body)
+			}
+		default:
+			t.Fatalf("message %d: %d %s", i, r.Status, r.Body)
+		}
+	}
+	if allowed != 4 {
+		t.Fatalf("one address over two instances: %d writes allowed, want the burst of 4", allowed)
+	}
+}
+
 // A site's conversations go to its team, assigned by that team's rules
 // (here round-robin among available agents), even when another team's
 // rule would take web chats; a site without a team follows the ordinary

@@ -1,6 +1,7 @@
 package webchat
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -8,8 +9,10 @@ import (
 
 	"prelude/internal/platform/auth"
 	"prelude/internal/platform/authz"
+	"prelude/internal/platform/db"
 	"prelude/internal/platform/errs"
 	"prelude/internal/platform/httpx"
+	"prelude/internal/platform/ratelimit"
 )
 
 // API exposes chat sites to administrators and the public chat to the
@@ -22,8 +25,13 @@ type API struct {
 
 	once                                sync.Once
 	writesIP, writesSite, readsIP, miss *auth.Limiter
-	streamsMu                           sync.Mutex
-	streams                             map[string]int
+	// On PostgreSQL, where a load balancer spreads one address over every
+	// instance, the write limits are also kept in the database so that they
+	// hold for the whole deployment (the in-memory buckets in front turn a
+	// flood at one instance away without a database write).
+	sharedWritesIP, sharedWritesSite *ratelimit.Shared
+	streamsMu                        sync.Mutex
+	streams                          map[string]int
 }
 
 // Public-side limits that are not configurable.
@@ -58,6 +66,10 @@ func (a *API) init() {
 		a.writesSite = auth.NewLimiter(l.SiteWritesPerMinute, l.SiteWritesBurst)
 		a.readsIP = auth.NewLimiter(l.ReadsPerMinute, l.ReadsBurst)
 		a.miss = auth.NewLimiter(missesPerIPMinute, missesPerIPMinute/2)
+		if a.Svc.db.Dialect == db.Postgres {
+			a.sharedWritesIP = ratelimit.NewShared(a.Svc.db, "chat.write.ip", l.WritesPerMinute, l.WritesBurst)
+			a.sharedWritesSite = ratelimit.NewShared(a.Svc.db, "chat.write.site", l.SiteWritesPerMinute, l.SiteWritesBurst)
+		}
 		a.streams = map[string]int{}
 		if a.ClientIP == nil {
 			a.ClientIP = func(r *http.Request) string { return r.RemoteAddr }
@@ -119,7 +131,28 @@ func (a *API) writeGate(w http.ResponseWriter, r *http.Request) (*Site, error) {
 	if err := limited(a.writesSite, x.ID); err != nil {
 		return nil, err
 	}
+	if a.sharedWritesIP != nil {
+		// Keyed by the address's keyed hash, like every address the chat
+		// stores.
+		if err := sharedLimited(r.Context(), a.sharedWritesIP, a.Svc.ipHash(a.ClientIP(r))); err != nil {
+			return nil, err
+		}
+		if err := sharedLimited(r.Context(), a.sharedWritesSite, x.ID); err != nil {
+			return nil, err
+		}
+	}
 	return x, nil
+}
+
+func sharedLimited(ctx context.Context, l *ratelimit.Shared, key string) error {
+	ok, wait, err := l.Allow(ctx, key)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &errs.Error{Kind: errs.RateLimited, Code: "rate_limited", Key: "err.rate_limited", Args: []any{wait}, RetryAfter: wait}
+	}
+	return nil
 }
 
 func (a *API) readGate(w http.ResponseWriter, r *http.Request) (*Site, error) {

@@ -6,6 +6,7 @@ import (
 
 	"prelude/internal/platform/db"
 	"prelude/internal/platform/jobs"
+	"prelude/internal/platform/ratelimit"
 )
 
 const jobPurge = "webchat.purge"
@@ -26,6 +27,11 @@ func (s *Service) RegisterJobs(q *jobs.Queue) {
 func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
 	res, err := s.db.Exec(ctx, "DELETE FROM chat_visitors WHERE expires_at < ?", db.Ms(s.db.Now().Add(-24*time.Hour)))
 	if err != nil {
+		return 0, err
+	}
+	// And the shared rate-limit rows that have refilled (PostgreSQL only
+	// writes them; on SQLite this finds none).
+	if _, err := ratelimit.Sweep(ctx, s.db); err != nil {
 		return 0, err
 	}
 	return res.RowsAffected()

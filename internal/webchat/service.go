@@ -70,10 +70,12 @@ func NewService(d *db.DB, a *audit.Log, inq *inquiries.Service, cfg Config) *Ser
 
 // Limits bound what the public side accepts. The per-minute limits are
 // token buckets kept by each instance (a flood is one address, or one
-// site's page, being abused); the hourly cap on new conversations is
-// counted in the database, so it holds across instances. Mobile networks
-// in China put many visitors behind one address (CGNAT): the per-address
-// numbers leave room for that.
+// site's page, being abused); on PostgreSQL, where several instances share
+// the load, the write limits are also kept in the database (see
+// platform/ratelimit) so a flood spread over the instances gets no more.
+// The hourly cap on new conversations is counted in the database too.
+// Mobile networks in China put many visitors behind one address (CGNAT):
+// the per-address numbers leave room for that.
 type Limits struct {
 	// WritesPerMinute and WritesBurst: messages and new conversations per
 	// address.
