@@ -142,6 +142,21 @@ export function webchatJourneys(journey) {
           }, { what: 'the web chat in the inbox' })
           assert.equal(inquiry.channel, 'web_chat')
           assert.equal(inquiry.customer_name, '李先生')
+          // -- typing shows on both sides: the agent, with the conversation
+          // open in the inbox, sees the customer typing; the visitor sees
+          // the agent typing (neither is stored)
+          await page.goto(`/inbox/${inquiry.id}?view=all`)
+          await page.getByTestId('conv-messages').waitFor()
+          await page.locator('[data-testid="inbox-live"][data-live="1"]').waitFor()
+          await w.input.fill('还想问一下')
+          await seeText(page.getByTestId('conv-typing'), '客户 正在输入…')
+          await shot(page, 'inbox-customer-typing')
+          await w.input.fill('')
+          const typing = await api(page, 'POST', `/inquiries/${inquiry.id}/typing`)
+          assert.equal(typing.status, 204)
+          await v.getByTestId('prelude-chat-typing').waitFor({ state: 'visible' })
+          assert.equal(await v.getByTestId('prelude-chat-typing').innerText(), '客服正在输入…')
+
           const note = await api(page, 'POST', `/inquiries/${inquiry.id}/messages`, { direction: 'note', body: '内部：预算待确认' })
           assert.equal(note.status, 201, JSON.stringify(note.body))
           const reply = await api(page, 'POST', `/inquiries/${inquiry.id}/messages`, { body: ANSWER })
@@ -149,6 +164,7 @@ export function webchatJourneys(journey) {
 
           // -- the visitor sees the answer without reloading; never the note
           await seeText(w.log, ANSWER)
+          await v.getByTestId('prelude-chat-typing').waitFor({ state: 'hidden' })
           assert.equal(await v.evaluate(() => window.__samePage), true, 'the page was not reloaded')
           assert.ok(!(await w.log.innerText()).includes('预算待确认'), 'the internal note reached the visitor')
           await shot(v, 'widget-chat')

@@ -139,6 +139,14 @@ func (a *API) Routes(rt *httpx.Router) {
 			w.WriteHeader(204)
 			return nil
 		})
+	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/inquiries/{id}/typing", Tag: "inquiries", Summary: "Say I am writing a reply (shown live to colleagues and, on a web chat, to the visitor; send at most every 3 s)", Status: 204},
+		func(w http.ResponseWriter, r *http.Request) error {
+			if err := s.Typing(r.Context(), r.PathValue("id")); err != nil {
+				return err
+			}
+			w.WriteHeader(204)
+			return nil
+		})
 	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/inquiries/{id}/messages", Tag: "inquiries", Summary: "An inquiry's messages, oldest first", Query: []string{"limit", "cursor"}, Response: httpx.Page[*Message]{}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			lp, err := httpx.ParseList(r)

@@ -39,15 +39,17 @@ const (
 // event is what the inbox publishes: enough to decide who may see it
 // (assignee, department, shares) without a database read per subscriber.
 type event struct {
-	Type         string    `json:"type"`
-	InquiryID    string    `json:"inquiry_id"`
-	AssigneeID   string    `json:"assignee_id,omitempty"`
-	DepartmentID string    `json:"department_id,omitempty"`
-	Status       string    `json:"status,omitempty"`
-	MessageID    string    `json:"message_id,omitempty"`
-	Direction    string    `json:"direction,omitempty"`
-	Shared       []string  `json:"shared,omitempty"`
-	At           time.Time `json:"at"`
+	Type         string `json:"type"`
+	InquiryID    string `json:"inquiry_id"`
+	AssigneeID   string `json:"assignee_id,omitempty"`
+	DepartmentID string `json:"department_id,omitempty"`
+	Status       string `json:"status,omitempty"`
+	MessageID    string `json:"message_id,omitempty"`
+	Direction    string `json:"direction,omitempty"`
+	// ActorID is who is typing, on a typing event by a colleague.
+	ActorID string    `json:"actor_id,omitempty"`
+	Shared  []string  `json:"shared,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // publish sends ev on the inbox, the inquiry's and the assignee's topics

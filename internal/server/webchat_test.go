@@ -389,11 +389,17 @@ func openChatStream(t testing.TB, base, key, token string, hdr ...string) (<-cha
 	if err != nil {
 		t.Fatal(err)
 	}
+	return readSSE(res), res
+}
+
+// readSSE parses a response's Server-Sent Events onto a channel (closed at
+// once unless the response is a 200).
+func readSSE(res *http.Response) <-chan sseEvent {
 	ch := make(chan sseEvent, 100)
 	if res.StatusCode != 200 {
 		res.Body.Close()
 		close(ch)
-		return ch, res
+		return ch
 	}
 	go func() {
 		defer close(ch)
@@ -422,7 +428,7 @@ func openChatStream(t testing.TB, base, key, token string, hdr ...string) (<-cha
 			}
 		}
 	}()
-	return ch, res
+	return ch
 }
 
 // nextEvent waits for the next event of a kind.
@@ -514,6 +520,70 @@ func TestWebChatStream(t *testing.T) {
 		ch3, _ := openChatStream(t, ce.e.HTTP.URL+"", v.key, s.Token+"&after="+own)
 		if ev := nextEvent(t, ch3, "message", 5*time.Second); ev.Data == "" || ev.ID == own || ev.ID == reply {
 			t.Fatalf("after=: %+v", ev)
+		}
+	})
+}
+
+// Typing indicators: the visitor typing reaches the agents who may see the
+// conversation (not another department), an agent typing reaches the
+// visitor's stream and colleagues (with who it is), and neither is stored
+// nor makes the visitor's stream send anything else.
+func TestWebChatTyping(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		ce := newChatEnv(t, d, nil)
+		other := ce.e.User(ce.admin, "other.team", []string{"presales"}, ce.e.Department(ce.admin, "别的组", ce.e.RootDepartment(ce.admin)))
+		inbox := func(c *servertest.Client) <-chan sseEvent {
+			ctx, cancel := context.WithCancel(context.Background())
+			t.Cleanup(cancel)
+			req, _ := http.NewRequestWithContext(ctx, "GET", ce.e.HTTP.URL+"/api/v1/inbox/stream", nil)
+			res, err := c.HC.Do(req)
+			if err != nil || res.StatusCode != 200 {
+				t.Fatalf("inbox stream: %v %v", err, res)
+			}
+			return readSSE(res)
+		}
+		v := ce.visitor()
+		s := v.start(t, map[string]any{"body": "想了解一下报价"})
+		in := chatInquiry(t, ce.agent)
+		agentLive, otherLive := inbox(ce.agent), inbox(other)
+		visitorLive, _ := openChatStream(t, ce.e.HTTP.URL, v.key, s.Token)
+		nextEvent(t, visitorLive, "status", 5*time.Second) // the backlog is out
+		time.Sleep(100 * time.Millisecond)
+		var before int
+		d.QueryRow(context.Background(), "SELECT COUNT(*) FROM inquiry_messages").Scan(&before)
+
+		v.do("POST", "/typing", nil).Expect(t, 204)
+		ev := nextEvent(t, agentLive, "typing", 5*time.Second)
+		if !strings.Contains(ev.Data, `"inquiry_id":"`+in.ID+`"`) || !strings.Contains(ev.Data, `"direction":"in"`) {
+			t.Fatalf("visitor typing: %+v", ev)
+		}
+
+		ce.agent.Do("POST", "/api/v1/inquiries/"+in.ID+"/typing", nil).Expect(t, 204)
+		nextEvent(t, visitorLive, "typing", 5*time.Second)
+		ev = nextEvent(t, agentLive, "typing", 5*time.Second)
+		if !strings.Contains(ev.Data, `"direction":"out"`) || !strings.Contains(ev.Data, `"actor_id":"`+ce.agent.ID+`"`) {
+			t.Fatalf("agent typing as a colleague sees it: %+v", ev)
+		}
+		// Nothing else reached the visitor (their own typing included), and
+		// nothing reached the other department.
+		select {
+		case ev := <-visitorLive:
+			t.Fatalf("visitor stream got %+v", ev)
+		case ev := <-otherLive:
+			t.Fatalf("another department saw %+v", ev)
+		case <-time.After(400 * time.Millisecond):
+		}
+		var after int
+		d.QueryRow(context.Background(), "SELECT COUNT(*) FROM inquiry_messages").Scan(&after)
+		if after != before {
+			t.Fatal("a typing indicator was stored")
+		}
+
+		// Out of scope is 404; without a token, 401.
+		other.Do("POST", "/api/v1/inquiries/"+in.ID+"/typing", nil).Expect(t, 404)
+		anon := ce.visitor()
+		if r := anon.do("POST", "/typing", nil); r.Status != 401 {
+			t.Fatalf("typing without a token: %d %s", r.Status, r.Body)
 		}
 	})
 }

@@ -55,6 +55,7 @@ const publicPrefix = "/api/v1/public/chat/sites/{key}"
 var PublicWritePatterns = []string{
 	"POST " + publicPrefix + "/conversations",
 	"POST " + publicPrefix + "/messages",
+	"POST " + publicPrefix + "/typing",
 }
 
 // init builds the limiters on the first public request, from the
@@ -381,6 +382,20 @@ func (a *API) Routes(rt *httpx.Router) {
 				status = 200
 			}
 			httpx.WriteJSON(w, status, m)
+			return nil
+		})
+	rt.Handle(httpx.Route{Method: "POST", Path: publicPrefix + "/typing", Tag: "public", Public: true,
+		Summary: "Chat widget: the visitor is writing (token in X-Chat-Token; shown live to the agents; at most every 3 s)", Status: 204},
+		func(w http.ResponseWriter, r *http.Request) error {
+			// Nothing is stored: the read limits apply, not the write ones.
+			x, err := a.readGate(w, r)
+			if err != nil {
+				return err
+			}
+			if err := s.Typing(r.Context(), x, r.Header.Get(TokenHeader)); err != nil {
+				return err
+			}
+			w.WriteHeader(204)
 			return nil
 		})
 	rt.Handle(httpx.Route{Method: "GET", Path: publicPrefix + "/stream", Tag: "public", Public: true,

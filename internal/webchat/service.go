@@ -723,6 +723,15 @@ type visitor struct {
 	expiresAt     time.Time
 }
 
+// Typing tells the agents that the visitor holding token is writing.
+func (s *Service) Typing(ctx context.Context, x *Site, token string) error {
+	vis, err := s.Visitor(ctx, x, token)
+	if err != nil {
+		return err
+	}
+	return s.inq.VisitorTyping(ctx, vis.inquiryID)
+}
+
 // Visitor checks a token for the site: unknown (or another site's) and
 // expired tokens are 401 with their own codes, so the widget can start
 // over.

@@ -9,6 +9,7 @@ import (
 
 	"prelude/internal/inquiries"
 	"prelude/internal/platform/errs"
+	"prelude/internal/platform/live"
 )
 
 // streamFor bounds one stream: the widget's EventSource reconnects (with
@@ -79,22 +80,36 @@ func (s *Service) Stream(w http.ResponseWriter, r *http.Request, x *Site, token,
 		case <-beat.C:
 			fmt.Fprint(w, ": keep-alive\n\n")
 			flusher.Flush()
-		case _, ok := <-ch:
+		case ev, ok := <-ch:
 			if !ok {
 				return nil
 			}
-			// Any event on the topic, or a resync, means: re-read. Drain
-			// what else is queued first: one re-read covers them all.
+			// An agent typing is passed on as it is; the visitor's own
+			// typing is nothing to them. Any other event on the topic, or a
+			// resync, means: re-read. Drain what else is queued first: one
+			// re-read covers them all.
+			typing, changed := classify(ev)
 		drain:
 			for {
 				select {
-				case _, ok := <-ch:
+				case ev, ok := <-ch:
 					if !ok {
 						break drain
 					}
+					t, c := classify(ev)
+					typing, changed = typing || t, changed || c
 				default:
 					break drain
 				}
+			}
+			if typing {
+				if _, err := fmt.Fprint(w, "event: typing\ndata: {}\n\n"); err != nil {
+					return nil
+				}
+			}
+			if !changed {
+				flusher.Flush()
+				continue
 			}
 			if err := st.catchUp(ctx); err != nil {
 				return nil
@@ -105,6 +120,15 @@ func (s *Service) Stream(w http.ResponseWriter, r *http.Request, x *Site, token,
 			flusher.Flush()
 		}
 	}
+}
+
+// classify sorts an event on the conversation's topic: an agent typing
+// (shown to the visitor), any typing (no message changed), or a change.
+func classify(ev live.Event) (agentTyping, changed bool) {
+	if inquiries.IsTyping(ev.Payload) {
+		return inquiries.IsAgentTyping(ev.Payload), false
+	}
+	return false, true
 }
 
 type streamState struct {

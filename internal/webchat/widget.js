@@ -47,6 +47,7 @@
       agent: '客服',
       offline: '离线留言',
       unread: '条新消息',
+      typing: '客服正在输入…',
     },
     en: {
       open: 'Chat with us',
@@ -66,6 +67,7 @@
       agent: 'Agent',
       offline: 'Leave a message',
       unread: 'new messages',
+      typing: 'An agent is typing…',
     },
   }[lang]
 
@@ -111,7 +113,7 @@
     if (body !== undefined) headers['Content-Type'] = 'application/json'
     // Only the conversation's calls carry the token (the site's info stays
     // a simple request, without a CORS preflight).
-    if (state.token && path.indexOf('/messages') === 0) headers['X-Chat-Token'] = state.token
+    if (state.token && (path.indexOf('/messages') === 0 || path === '/typing')) headers['X-Chat-Token'] = state.token
     return fetch(api + path, {
       method: method,
       headers: headers,
@@ -215,6 +217,7 @@
     'textarea:focus,.pre input:focus{outline:none;border-color:#409eff}' +
     '.send{border:0;border-radius:6px;background:#409eff;color:#fff;padding:8px 14px;font-size:14px;cursor:pointer}' +
     '.send:disabled{background:#a0cfff;cursor:default}' +
+    '.typing{padding:0 12px 4px;color:#909399;font-size:12px}.typing[hidden]{display:none}' +
     '.err{padding:0 12px 8px;color:#f56c6c;font-size:12px;min-height:0}.err:empty{display:none}' +
     '@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100vh;max-height:none;border-radius:0}}'
 
@@ -274,6 +277,11 @@
       log.appendChild(off)
     }
     panel.appendChild(log)
+    var typing = el('div', 'typing', T.typing)
+    typing.hidden = true
+    typing.setAttribute('aria-live', 'polite')
+    typing.setAttribute('data-testid', 'prelude-chat-typing')
+    panel.appendChild(typing)
 
     var pre = el('div', 'pre')
     var name = el('input')
@@ -316,7 +324,7 @@
     root.appendChild(launcher)
     document.body.appendChild(host)
 
-    ui = { host: host, launcher: launcher, badge: badge, panel: panel, log: log, pre: pre, name: name, phone: phone, input: input, send: send, err: err }
+    ui = { host: host, launcher: launcher, badge: badge, panel: panel, log: log, typing: typing, pre: pre, name: name, phone: phone, input: input, send: send, err: err }
     updatePre()
 
     launcher.addEventListener('click', function () {
@@ -332,6 +340,7 @@
         launcher.focus()
       }
     })
+    input.addEventListener('input', announceTyping)
     input.addEventListener('keydown', function (e) {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
         e.preventDefault()
@@ -342,6 +351,28 @@
       e.preventDefault()
       submit()
     })
+  }
+
+  // ---- typing indicators: ours to the agents (at most every 3 s, once a
+  // conversation exists), theirs shown for 6 s after their last signal ----
+
+  var typingSentAt = 0
+  var typingTimer = null
+  function announceTyping() {
+    var now = Date.now()
+    if (!state.token || !ui.input.value.trim() || now - typingSentAt < 3000) return
+    typingSentAt = now
+    call('POST', '/typing', {}).catch(function () {})
+  }
+  function showTyping(on) {
+    clearTimeout(typingTimer)
+    ui.typing.hidden = !on
+    if (on) {
+      typingTimer = setTimeout(function () {
+        ui.typing.hidden = true
+      }, 6000)
+      scrollDown()
+    }
   }
 
   function updatePre() {
@@ -556,9 +587,14 @@
     var url = api + '/stream?token=' + encodeURIComponent(state.token) + (lastId ? '&after=' + encodeURIComponent(lastId) : '')
     var source = new EventSource(url)
     es = source
+    source.addEventListener('typing', function () {
+      showTyping(true)
+    })
     source.addEventListener('message', function (e) {
       try {
-        addMessage(JSON.parse(e.data), true)
+        var m = JSON.parse(e.data)
+        if (m && m.from !== 'visitor') showTyping(false)
+        addMessage(m, true)
       } catch (err) {
         /* not a message */
       }

@@ -51,7 +51,8 @@ describe('the inquiry inbox', { timeout: 120_000 }, () => {
       if (c.url === '/api/v1/inbox/counts') return json(200, counts)
       if (c.url.startsWith('/api/v1/work-calendar/settings')) return json(200, { zone: 'Asia/Shanghai', weekdays: [1, 2, 3, 4, 5, 6, 7], hours: [{ start: '00:00', end: '23:59' }], version: 1 })
       if (c.url.startsWith('/api/v1/work-calendar/days')) return json(200, { items: [], year: 2026 })
-      if (c.url.startsWith('/api/v1/directory')) return json(200, { items: [{ id: 'u1', display_name: '张三', department_id: 'd1' }] })
+      if (c.url.startsWith('/api/v1/directory'))
+        return json(200, { items: [{ id: 'u1', display_name: '张三', department_id: 'd1' }, { id: 'u7', display_name: '李四', department_id: 'd1' }] })
       const one = /^\/api\/v1\/inquiries\/(i\d)$/.exec(c.url)
       if (one) return json(200, rows.find((r) => r.id === one[1]))
       if (/^\/api\/v1\/inquiries\/i\d\/messages/.test(c.url)) return json(200, { items: [message()], next_cursor: null, total: 1 })
@@ -199,6 +200,33 @@ describe('the inquiry inbox', { timeout: 120_000 }, () => {
       expect(byTestId('inbox-live')!.getAttribute('data-live')).toBe('0')
       await vi.advanceTimersByTimeAsync(1500)
       expect(FakeEventSource.instances.length).toBe(2)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('someone typing on the open conversation is shown under it for a few seconds, not for my own typing, and without reloading anything', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true })
+    try {
+      await open('/inbox/i2')
+      await until(() => byTestId('conversation'))
+      const es = FakeEventSource.last()
+      es.onopen?.()
+      await settle(2)
+      const lists = listCalls().length
+      const me = useAuthStore().me!.id
+      es.emit('typing', { type: 'typing', inquiry_id: 'i2', direction: 'out', actor_id: me })
+      await settle(2)
+      expect(byTestId('conv-typing')!.textContent!.trim()).toBe('')
+      es.emit('typing', { type: 'typing', inquiry_id: 'i2', direction: 'in' })
+      es.emit('typing', { type: 'typing', inquiry_id: 'i2', direction: 'out', actor_id: 'u7' })
+      es.emit('typing', { type: 'typing', inquiry_id: 'i1', direction: 'in' }) // another conversation
+      await until(() => byTestId('conv-typing')!.textContent!.includes('正在输入'))
+      expect(byTestId('conv-typing')!.textContent!.trim()).toBe('客户、李四 正在输入…')
+      await vi.advanceTimersByTimeAsync(400)
+      expect(listCalls().length).toBe(lists) // typing reloads nothing
+      await vi.advanceTimersByTimeAsync(7000)
+      await until(() => byTestId('conv-typing')!.textContent!.trim() === '')
     } finally {
       vi.useRealTimers()
     }

@@ -447,6 +447,8 @@ export const inquiriesApi = {
     http.post<Inquiry>(`/inquiries/${enc(id)}/reopen`, { reason }, { silent: true, version }),
   reveal: (id: string) => http.post<{ customer_email: string; customer_phone: string }>(`/inquiries/${enc(id)}/reveal`),
   read: (id: string) => http.post<void>(`/inquiries/${enc(id)}/read`, {}, silent),
+  /** "I am writing": shown live to colleagues and, on a web chat, to the visitor. */
+  typing: (id: string) => http.post<void>(`/inquiries/${enc(id)}/typing`, {}, silent),
   messages: (id: string, q: ListParams = {}) => http.get<ListResponse<Message>>(`/inquiries/${enc(id)}/messages`, { limit: 200, ...q }),
   /** silent: a refused reply (422 standards_blocked) is shown in the composer. */
   post: (id: string, body: MessageInput) => http.create<Message>(`/inquiries/${enc(id)}/messages`, body, silent),

@@ -10,10 +10,12 @@ export interface InboxEvent {
   status?: string
   message_id?: string
   direction?: string
+  /** who is typing, on a "typing" event by a colleague */
+  actor_id?: string
   at?: string
 }
 
-const EVENT_TYPES = ['inquiry_created', 'inquiry_assigned', 'message_added', 'status_changed']
+const EVENT_TYPES = ['inquiry_created', 'inquiry_assigned', 'message_added', 'status_changed', 'typing']
 
 /** Reconnect delays: 1 s, 2 s, 4 s … at most 30 s, with a little jitter. */
 export function backoff(attempt: number, random = Math.random): number {

@@ -136,6 +136,12 @@ const inbox = {
     mobile: 'Mobile',
     department: 'Department',
   },
+  typing: {
+    customer: 'The customer',
+    colleague: 'A colleague',
+    writing: '{who} is typing… | {who} are typing…',
+    and: ' and ',
+  },
   detail: {
     loadFailed: 'This inquiry cannot be opened (it may have been transferred, or is outside what you may see)',
     info: 'Inquiry',

@@ -137,6 +137,12 @@ const inbox = {
     mobile: '手机',
     department: '部门',
   },
+  typing: {
+    customer: '客户',
+    colleague: '一位同事',
+    writing: '{who} 正在输入…',
+    and: '、',
+  },
   detail: {
     loadFailed: '无法打开这条咨询（可能已被转交或不在你的权限范围内）',
     info: '咨询信息',

@@ -1,0 +1,82 @@
+package inquiries
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"prelude/internal/platform/authz"
+)
+
+// Typing indicators ("正在输入…"). They are hints, never stored or audited:
+// an event on the inbox and the inquiry's topics that says who is writing,
+// which the inbox shows under the conversation (the customer, or a
+// colleague about to answer the same inquiry: two people should not reply
+// at once) and the chat widget shows to the visitor. Clients send one at
+// most every few seconds while the person types and hide the indicator
+// when TypingFor passes without another.
+
+// TypingFor is how long an indicator stays up after its last event.
+const TypingFor = 6 * time.Second
+
+// typingEvent is what a typing event carries besides the inquiry's facts
+// (which decide who may see it, as for every inbox event).
+const typingType = "typing"
+
+// Typing announces that the signed-in user is writing on inquiry id (in
+// their scope, and allowed to reply).
+func (s *Service) Typing(ctx context.Context, id string) error {
+	p := authz.From(ctx)
+	if err := p.Require(authz.InquiriesUpdate); err != nil {
+		return err
+	}
+	r, err := s.visible(ctx, s.db, id)
+	if err != nil {
+		return err
+	}
+	return s.publishTyping(ctx, r, "out", p.UserID)
+}
+
+// VisitorTyping announces that the customer is writing on inquiryID (the
+// web chat, which has authenticated the visitor).
+func (s *Service) VisitorTyping(ctx context.Context, inquiryID string) error {
+	r, err := getInquiry(ctx, s.db, "", inquiryID)
+	if err != nil {
+		return err
+	}
+	return s.publishTyping(ctx, r, "in", "")
+}
+
+func (s *Service) publishTyping(ctx context.Context, r *row, direction, actorID string) error {
+	ev := event{Type: typingType, InquiryID: r.ID, AssigneeID: deref(r.AssigneeID), DepartmentID: deref(r.DepartmentID),
+		Direction: direction, ActorID: actorID, At: s.db.Now()}
+	payload, _ := json.Marshal(ev)
+	topics := []string{topicInbox, TopicOf(r.ID)}
+	if s.cfg.Live == nil {
+		for _, t := range topics {
+			s.hub.deliver(LiveEvent{Topic: t, Payload: payload})
+		}
+		return nil
+	}
+	for _, t := range topics {
+		// Outside a transaction: delivered at once (a NOTIFY on PostgreSQL).
+		if err := s.cfg.Live.Publish(ctx, t, payload); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IsAgentTyping reports whether a live event on an inquiry's topic is an
+// agent's typing indicator (the web chat shows those to the visitor), and
+// IsTyping whether it is any typing indicator (which changes no message).
+func IsAgentTyping(payload []byte) bool {
+	var ev event
+	return json.Unmarshal(payload, &ev) == nil && ev.Type == typingType && ev.Direction == "out"
+}
+
+// IsTyping: see IsAgentTyping.
+func IsTyping(payload []byte) bool {
+	var ev event
+	return json.Unmarshal(payload, &ev) == nil && ev.Type == typingType
+}
