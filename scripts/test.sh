@@ -38,7 +38,9 @@ if ! command -v staticcheck >/dev/null; then go install honnef.co/go/tools/cmd/s
 staticcheck ./...
 
 step "Go tests (SQLite and PostgreSQL)"
-go test -count=1 ./...
+# The server package runs every journey on both databases: minutes, more than
+# go test's default 10-minute limit on a slow machine.
+go test -count=1 -timeout 30m ./...
 
 step "Fuzz (short runs)"
 go test -run '^$' -fuzz '^FuzzDecode$' -fuzztime 5s ./internal/platform/httpx/
