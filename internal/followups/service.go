@@ -464,8 +464,10 @@ func (s *Service) CancelTask(ctx context.Context, id, reason string) (*Task, err
 // contact happened by the due time, late when after (regulation 6: 按约定
 // 时间回复客户). It runs in the transaction that records the contact.
 func (s *Service) customerContacted(ctx context.Context, tx *db.Tx, c customers.CustomerContact) error {
-	rows, err := tx.Query(ctx, `SELECT id, due_at, title FROM tasks WHERE account_id = ? AND is_promise = ? AND status = 'open'
-		AND promise_state IN ('pending', 'broken') AND created_at <= ?`, c.AccountID, true, db.Ms(c.At))
+	// is_promise = TRUE and status = 'open' spelled as the partial index
+	// tasks_account_promises has them, so that SQLite uses it.
+	rows, err := tx.Query(ctx, `SELECT id, due_at, title FROM tasks WHERE account_id = ? AND is_promise = TRUE AND status = 'open'
+		AND promise_state IN ('pending', 'broken') AND created_at <= ?`, c.AccountID, db.Ms(c.At))
 	if err != nil {
 		return err
 	}

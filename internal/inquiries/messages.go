@@ -109,12 +109,18 @@ func (s *Service) PostMessage(ctx context.Context, inquiryID string, in MessageI
 				Fields: map[string]errs.Field{"body": {Key: "inquiries.standards_blocked_field"}}, Details: map[string]any{"findings": check.Findings}}
 		}
 	}
+	// Encoded before the writer is taken, like everything it does not need.
+	checkJSON := ""
+	if check != nil {
+		b, _ := json.Marshal(map[string]any{"blocked": check.Blocked, "findings": check.Findings})
+		checkJSON = string(b)
+	}
 	var msg *Message
 	err = s.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
 		r, g := pre, guard
 		for attempt := 0; ; attempt++ {
 			var err error
-			msg, err = s.postTx(ctx, tx, r, g, in, html, atts, check)
+			msg, err = s.postTx(ctx, tx, r, g, in, html, atts, checkJSON)
 			if !errors.Is(err, errStale) {
 				return err
 			}
@@ -231,7 +237,7 @@ func (s *Service) postable(ctx context.Context, sq db.Querier, q func(ctx contex
 // before the transaction: the inquiry's UPDATE, the first write, then
 // applies only if the row still holds them, else postTx fails with
 // errStale having written nothing.
-func (s *Service) postTx(ctx context.Context, tx *db.Tx, r *row, guard []any, in MessageInput, html string, atts []Attachment, check *CheckResult) (*Message, error) {
+func (s *Service) postTx(ctx context.Context, tx *db.Tx, r *row, guard []any, in MessageInput, html string, atts []Attachment, checkJSON string) (*Message, error) {
 	p := authz.From(ctx)
 	now := tx.Now()
 	if r.Status == StatusClosed && in.Direction != "note" {
@@ -350,11 +356,6 @@ func (s *Service) postTx(ctx context.Context, tx *db.Tx, r *row, guard []any, in
 		if err != nil {
 			return nil, err
 		}
-	}
-	checkJSON := ""
-	if check != nil {
-		b, _ := json.Marshal(map[string]any{"blocked": check.Blocked, "findings": check.Findings})
-		checkJSON = string(b)
 	}
 	id := db.NewID()
 	if _, err := tx.Exec(ctx, `INSERT INTO inquiry_messages (id, inquiry_id, kind, direction, author_id, author_name, body, html, attachments, mentions, message_id, in_reply_to, check_result, created_at)

@@ -7,7 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,7 +32,10 @@ import (
 //   - tx/commit: write transactions per COMMIT on SQLite (group commit);
 //   - writer-ms/op: how long the SQLite writer was held per request (its
 //     serial part: the writer cannot run more than 1/writer-ms requests per
-//     millisecond, whatever the number of cores).
+//     millisecond, whatever the number of cores);
+//   - wkB/op and syscw/op: bytes the process wrote and write system calls
+//     it made per request (Linux): WAL frames, checkpoints and the HTTP
+//     exchange, counts that hardly depend on what else the machine runs.
 
 // benchTransport keeps a connection per client open: the default transport
 // keeps two per host, so 14 of 16 clients would open a TCP connection per
@@ -116,8 +122,10 @@ func benchWrites(b *testing.B, d *db.DB, rawURL string, c int, do func(i int) *s
 	txs0, commits0 := d.WriteStats()
 	held0 := d.WriteHeld()
 	cpu0 := cpuTime()
+	io0, ioOK := procIO()
 	rate := benchConcurrentRate(b, c, do, want)
 	cpu := cpuTime() - cpu0
+	reportIO(b, io0, ioOK)
 	txs, commits := d.WriteStats()
 	held := d.WriteHeld() - held0
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
@@ -130,4 +138,37 @@ func benchWrites(b *testing.B, d *db.DB, rawURL string, c int, do func(i int) *s
 		b.ReportMetric(rate/((before+after)/2), "x-raw")
 		b.ReportMetric((cpuBefore+cpuAfter)/2, "raw-cpu-ms/op")
 	}
+}
+
+// ioCounts are the write counters of /proc/self/io.
+type ioCounts struct{ wchar, syscw float64 }
+
+// procIO reads the process's write counters; false where there are none.
+func procIO() (ioCounts, bool) {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return ioCounts{}, false
+	}
+	var c ioCounts
+	for _, l := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(l, ": ")
+		n, _ := strconv.ParseFloat(v, 64)
+		switch k {
+		case "wchar":
+			c.wchar = n
+		case "syscw":
+			c.syscw = n
+		}
+	}
+	return c, true
+}
+
+// reportIO reports wkB/op and syscw/op since io0 (see the top of the file).
+func reportIO(b *testing.B, io0 ioCounts, ok bool) {
+	io1, ok1 := procIO()
+	if !ok || !ok1 {
+		return
+	}
+	b.ReportMetric((io1.wchar-io0.wchar)/1024/float64(b.N), "wkB/op")
+	b.ReportMetric((io1.syscw-io0.syscw)/float64(b.N), "syscw/op")
 }

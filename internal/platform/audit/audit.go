@@ -3,10 +3,14 @@
 // Each entry is written in the same transaction as the change it describes,
 // with entry_mac = HMAC(key, content), so there is no change without its
 // entry and an entry inserted or edited out of band (without the key) is
-// detectable. A sealing job then chains committed entries in order
-// (seq, prev_hash, hash = HMAC(key, prev_hash|seq|entry_mac)), which catches
-// deletions and reordering without making every writer of a busy database
-// queue behind one chain head.
+// detectable. Entries are chained in order (seq, prev_hash, hash =
+// HMAC(key, prev_hash|seq|entry_mac)), which catches deletions and
+// reordering. On PostgreSQL a sealing job chains committed entries, so that
+// concurrent writers do not queue behind one chain head; on SQLite, whose
+// single writer runs transactions one after another anyway, Record chains
+// the entry as it inserts it (see Record). The sealing job also records the
+// chain's head (settings 'audit.head'), which exposes the deletion of the
+// newest entries.
 package audit
 
 import (
@@ -79,6 +83,30 @@ func (l *Log) Record(ctx context.Context, tx *db.Tx, ev Event) error {
 	}
 	changes, detail := encodeJSON(e.Changes), encodeJSON(e.Detail)
 	mac := l.entryMAC(e.ID, db.Ms(e.At), e.ActorID, e.ActorName, e.Action, e.EntityType, e.EntityID, e.IP, e.RequestID, changes, detail)
+	if tx.Dialect() == db.SQLite {
+		// Chained at once: the transactions of the single SQLite writer run
+		// one after another (db/writer.go), so the newest sealed entry read
+		// here stays the newest until this one commits, and an entry rolled
+		// back takes its place in the chain with it. Sealing it later
+		// instead cost an UPDATE of every entry (its row, the seq index and
+		// the unsealed index written twice) on the writer every request
+		// queues for.
+		var head *int64
+		var prev *string
+		err := tx.QueryRow(ctx, "SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1").Scan(&head, &prev)
+		if err != nil && err != db.ErrNotFound {
+			return err
+		}
+		var seq int64 = 1
+		if head != nil {
+			seq = *head + 1
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO audit_log (id, at, actor_id, actor_name, action, entity_type, entity_id, ip, request_id, changes, detail, entry_mac, seq, prev_hash, hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.ID, db.Ms(e.At), e.ActorID, e.ActorName, e.Action, e.EntityType, e.EntityID, e.IP, e.RequestID, changes, detail, mac,
+			seq, deref(prev), l.chainHash(deref(prev), seq, mac))
+		return err
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO audit_log (id, at, actor_id, actor_name, action, entity_type, entity_id, ip, request_id, changes, detail, entry_mac)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, db.Ms(e.At), e.ActorID, e.ActorName, e.Action, e.EntityType, e.EntityID, e.IP, e.RequestID, changes, detail, mac)
@@ -117,9 +145,11 @@ func (l *Log) chainHash(prev string, seq int64, entryMAC string) string {
 // sealLock is the PostgreSQL advisory lock that keeps one sealer at a time.
 const sealLock = 7316853012
 
-// Seal chains up to batch unsealed entries in (at, id) order and returns how
-// many it sealed. Safe to run from several instances: on PostgreSQL only the
-// holder of an advisory lock seals; SQLite has a single writer anyway.
+// Seal chains up to batch unsealed entries in (at, id) order, records the
+// chain's head, and returns how many entries it sealed (on SQLite only those
+// written in bulk, RecordMany and RecordPrepared: Record chains its entry
+// itself). Safe to run from several instances: on PostgreSQL only the holder
+// of an advisory lock seals; SQLite has a single writer anyway.
 func (l *Log) Seal(ctx context.Context, batch int) (int, error) {
 	sealed := 0
 	err := l.db.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
@@ -170,13 +200,24 @@ func (l *Log) Seal(ctx context.Context, batch int) (int, error) {
 			lastHash = hash
 			sealed++
 		}
-		if sealed > 0 {
-			head := strconv.FormatInt(lastSeq, 10) + ":" + lastHash
-			_, err = tx.Exec(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ('audit.head', ?, ?)
-				ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, head, db.Ms(tx.Now()))
-			return err
+		if lastSeq == 0 {
+			return nil
 		}
-		return nil
+		head := strconv.FormatInt(lastSeq, 10) + ":" + lastHash
+		if sealed == 0 {
+			// Entries Record chained itself move the head without sealing.
+			var recorded string
+			err := tx.QueryRow(ctx, "SELECT value FROM settings WHERE key = 'audit.head'").Scan(&recorded)
+			if err != nil && err != db.ErrNotFound {
+				return err
+			}
+			if recorded == head {
+				return nil
+			}
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ('audit.head', ?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, head, db.Ms(tx.Now()))
+		return err
 	})
 	return sealed, err
 }
@@ -222,10 +263,11 @@ func (l *Log) Verify(ctx context.Context) (Report, error) {
 		return rep, err
 	}
 	defer rows.Close()
+	headSeq, headHash, _ := strings.Cut(headVal, ":")
 	var expectSeq int64 = 1
 	prev := ""
 	var lastSeq int64
-	lastHash := ""
+	atHead := "" // the chain's hash at the recorded head's seq
 	for rows.Next() {
 		var id, actorID, actorName, action, et, eid, ip, rid, changes, detail, mac string
 		var seq *int64
@@ -252,17 +294,20 @@ func (l *Log) Verify(ctx context.Context) (Report, error) {
 			return fail(Problem{ID: id, Seq: s, Reason: "chain hash mismatch: entry reordered, replaced or chain edited"})
 		}
 		prev = deref(hash)
-		lastSeq, lastHash = s, prev
+		lastSeq = s
+		if strconv.FormatInt(s, 10) == headSeq {
+			atHead = prev
+		}
 		expectSeq++
 	}
 	if err := rows.Err(); err != nil {
 		return rep, err
 	}
-	if headVal != "" {
-		headSeq, headHash, _ := strings.Cut(headVal, ":")
-		if headSeq != strconv.FormatInt(lastSeq, 10) || headHash != lastHash {
-			return fail(Problem{Seq: lastSeq + 1, Reason: "the chain ends before its recorded head " + headSeq + ": newest entries deleted"})
-		}
+	// The head is where the chain was when the sealing job last recorded
+	// it; entries chained since (by Record on SQLite) may go beyond it, as
+	// unsealed entries always could, but the chain must reach it.
+	if headVal != "" && (atHead == "" || atHead != headHash) {
+		return fail(Problem{Seq: lastSeq + 1, Reason: "the chain ends before its recorded head " + headSeq + ": newest entries deleted"})
 	}
 	return rep, nil
 }
