@@ -22,11 +22,10 @@ import (
 // PRELUDE_BENCH_CPUPROFILE=file writes a CPU profile of the timed part only
 // (-cpuprofile would include generating the data).
 type benchCPU struct {
-	d     *db.DB
-	self  time.Duration
-	pg    map[int]time.Duration
-	prof  *os.File
-	start time.Time
+	d    *db.DB
+	self time.Duration
+	pg   map[int]time.Duration
+	prof *os.File
 }
 
 func startBenchCPU(b *testing.B, d *db.DB) *benchCPU {
