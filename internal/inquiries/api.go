@@ -75,7 +75,7 @@ func (a *API) Routes(rt *httpx.Router) {
 			if err != nil {
 				return err
 			}
-			httpx.WriteJSON(w, 200, httpx.NewPage(items, next, len(items)))
+			httpx.WritePageJSON(w, items, next, len(items), appendInquiryJSON)
 			return nil
 		})
 	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/inquiries", Tag: "inquiries", Summary: "Open an inquiry with the customer's first message (matched to an account by email/mobile, or created on the spot)",

@@ -137,9 +137,11 @@ func BenchmarkInboxList(b *testing.B) {
 				})
 			}
 			b.Run("all-c16", func(b *testing.B) {
+				cpu := startBenchCPU(b, d)
 				benchConcurrent(b, 16, func(i int) *servertest.Resp {
 					return agents[i%len(agents)].Do("GET", "/api/v1/inquiries?limit=50&view=mine", nil)
 				}, 200)
+				cpu.report(b, b.N)
 			})
 		})
 	}
