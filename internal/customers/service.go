@@ -72,6 +72,17 @@ func (s *Service) visibleAccountShares(ctx context.Context, q db.Querier, id str
 	return a, shares, nil
 }
 
+// visibleIn is a predicate, for a query about one account's records, that
+// holds only if the account is live and inside the caller's scope: the same
+// rule as visibleAccount (owner, department subtree, shared with them, or
+// everything), as SQL. It is uncorrelated, so both databases evaluate it
+// once per statement. A page that comes back empty must still ask
+// visibleAccount whether it is empty or hidden (404).
+func visibleIn(p *authz.Principal, accountID string) (string, []any) {
+	scope, args := p.Filter(accountScopeRow)
+	return "EXISTS (SELECT 1 FROM accounts a WHERE a.id = ? AND a.merged_into IS NULL AND " + scope + ")", append([]any{accountID}, args...)
+}
+
 func deref(s *string) string {
 	if s == nil {
 		return ""
