@@ -503,7 +503,8 @@ func (s *Service) loadPrincipal(ctx context.Context, head, from, where string, a
 // in the principal's own query saves every request of a department head a
 // second round trip that read the whole departments table; the other roles'
 // rows skip the subquery. UNION (not UNION ALL) stops on a cycle, and
-// COALESCE(parent_id, '') walks the departments_sibling_name index.
+// matching on COALESCE of parent_id walks the departments_sibling_name
+// index.
 func (s *Service) subtreeColumn() string {
 	agg := "group_concat(id, ',')"
 	if s.db.Dialect == db.Postgres {
