@@ -42,6 +42,9 @@ func NewService(d *db.DB, a *audit.Log, ix *search.Index) *Service {
 var (
 	accountScope    = authz.Columns{Owner: "a.owner_id", Department: "a.department_id", RecordType: "account", ID: "a.id", Table: "accounts"}
 	accountScopeRow = authz.Columns{Owner: "a.owner_id", Department: "a.department_id", RecordType: "account", ID: "a.id"}
+	// searchScope is the scope's branches over search_docs d on PostgreSQL,
+	// whose owner_id and department_id copy its account's.
+	searchScope = authz.Columns{Owner: "d.owner_id", Department: "d.department_id", RecordType: "account", ID: "d.account_id"}
 )
 
 // visibleAccount loads an account if it is inside the caller's scope, else
