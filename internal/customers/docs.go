@@ -143,9 +143,18 @@ func (s *Service) Search(ctx context.Context, q string, types []string, limit in
 		return nil, "", err
 	}
 	scope, args := p.Filter(accountScopeRow)
-	hits, next, err := s.search.Search(ctx, search.Query{Text: q, Types: types, Limit: limit, Cursor: cursor,
+	query := search.Query{Text: q, Types: types, Limit: limit, Cursor: cursor,
 		Visible:     "EXISTS (SELECT 1 FROM accounts a WHERE a.id = d.account_id AND a.merged_into IS NULL AND " + scope + ")",
-		VisibleArgs: args})
+		VisibleArgs: args}
+	if s.db.Dialect == db.Postgres {
+		// PostgreSQL reads each branch of the scope along its own index
+		// (migration 0026 copies each document's account owner and
+		// department into search_docs); Visible still decides every hit.
+		for _, b := range p.Branches(searchScope) {
+			query.Branches = append(query.Branches, search.Branch{Cond: b.Cond, Args: b.Args})
+		}
+	}
+	hits, next, err := s.search.Search(ctx, query)
 	if errors.Is(err, search.ErrInvalidCursor) {
 		return nil, "", httpx.BadParam("cursor")
 	}

@@ -42,6 +42,9 @@ func NewService(d *db.DB, a *audit.Log, ix *search.Index) *Service {
 var (
 	accountScope    = authz.Columns{Owner: "a.owner_id", Department: "a.department_id", RecordType: "account", ID: "a.id", Table: "accounts"}
 	accountScopeRow = authz.Columns{Owner: "a.owner_id", Department: "a.department_id", RecordType: "account", ID: "a.id"}
+	// searchScope is the scope's branches over search_docs d on PostgreSQL,
+	// whose owner_id and department_id copy its account's.
+	searchScope = authz.Columns{Owner: "d.owner_id", Department: "d.department_id", RecordType: "account", ID: "d.account_id"}
 )
 
 // visibleAccount loads an account if it is inside the caller's scope, else
@@ -70,6 +73,17 @@ func (s *Service) visibleAccountShares(ctx context.Context, q db.Querier, id str
 		return nil, nil, errs.NotFoundf("entity.account")
 	}
 	return a, shares, nil
+}
+
+// visibleIn is a predicate, for a query about one account's records, that
+// holds only if the account is live and inside the caller's scope: the same
+// rule as visibleAccount (owner, department subtree, shared with them, or
+// everything), as SQL. It is uncorrelated, so both databases evaluate it
+// once per statement. A page that comes back empty must still ask
+// visibleAccount whether it is empty or hidden (404).
+func visibleIn(p *authz.Principal, accountID string) (string, []any) {
+	scope, args := p.Filter(accountScopeRow)
+	return "EXISTS (SELECT 1 FROM accounts a WHERE a.id = ? AND a.merged_into IS NULL AND " + scope + ")", append([]any{accountID}, args...)
 }
 
 func deref(s *string) string {

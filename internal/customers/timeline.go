@@ -82,12 +82,16 @@ func (s *Service) OnContact(h ContactHook) { s.contactHooks = append(s.contactHo
 
 // Timeline returns an account's events newest first, optionally of some kinds.
 func (s *Service) Timeline(ctx context.Context, accountID string, kinds []string, lp httpx.ListParams) ([]Event, *httpx.Cursor, error) {
-	if _, err := s.visibleAccount(ctx, s.db, accountID); err != nil {
+	p := authz.From(ctx)
+	if err := p.Require(authz.CustomersRead); err != nil {
 		return nil, nil, err
 	}
+	// The scope check rides in the page's own query (see visibleIn); only
+	// an empty page needs to tell "no events" from "not yours" apart.
+	visible, args := visibleIn(p, accountID)
 	q := `SELECT t.id, t.account_id, t.kind, t.ref_type, t.ref_id, t.actor_id, COALESCE(u.display_name, ''), t.occurred_at, t.title, t.body, t.data
-		FROM timeline_events t LEFT JOIN users u ON u.id = t.actor_id WHERE t.account_id = ?`
-	args := []any{accountID}
+		FROM timeline_events t LEFT JOIN users u ON u.id = t.actor_id WHERE t.account_id = ? AND ` + visible
+	args = append([]any{accountID}, args...)
 	if len(kinds) > 0 {
 		q += " AND t.kind IN (" + db.Placeholders(len(kinds)) + ")"
 		for _, k := range kinds {
@@ -125,6 +129,11 @@ func (s *Service) Timeline(ctx context.Context, accountID string, kinds []string
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
+	}
+	if len(out) == 0 {
+		if _, err := s.visibleAccount(ctx, s.db, accountID); err != nil {
+			return nil, nil, err
+		}
 	}
 	var next *httpx.Cursor
 	if len(out) > lp.Limit {

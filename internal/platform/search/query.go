@@ -39,10 +39,22 @@ type Query struct {
 	// with '?' placeholders bound to VisibleArgs. Empty means no filter.
 	Visible     string
 	VisibleArgs []any
+	// Branches, if more than one, split the visible documents into parts
+	// that PostgreSQL reads each along its own index, newest first, and
+	// merges: SQL predicates over d, each with its arguments. Together they
+	// must cover every document Visible admits; they may overlap, and may
+	// admit more (Visible still applies to each). SQLite ignores them.
+	Branches []Branch
 	// Limit is the page size: DefaultLimit when 0, at most MaxLimit.
 	Limit int
 	// Cursor continues after the page that returned it.
 	Cursor string
+}
+
+// Branch is one part of the visible documents (see Query.Branches).
+type Branch struct {
+	Cond string
+	Args []any
 }
 
 // Hit is one result.
@@ -78,13 +90,64 @@ func (ix *Index) Search(ctx context.Context, q Query) (hits []Hit, next string, 
 
 	var sqlText strings.Builder
 	var args []any
+	// PostgreSQL: walk newest first when the words are common, else collect
+	// every match from the GIN index (see pgplan.go).
+	walk := ix.db.Dialect == db.Postgres && ix.orderedWalk(ctx, terms, limit)
 	if ix.db.Dialect == db.Postgres {
-		sqlText.WriteString(`SELECT d.doc_type, d.doc_id, d.account_id, d.title, d.snippet, d.updated_at, d.seq
-			FROM search_docs d WHERE d.tsv @@ CAST(? AS tsquery)`)
-		args = append(args, tsqueryText(terms))
-		if before > 0 {
-			sqlText.WriteString(" AND d.seq < ?")
-			args = append(args, before)
+		// For a walk, the tsquery reaches the planner as the result of a
+		// subquery, a value it cannot see: it then estimates the match with
+		// a fixed selectivity instead of looking the words up in tsv's
+		// statistics (10,000 entries), which cost 1–2 ms per estimate and
+		// several estimates per plan (one per branch), more than the walk
+		// itself. With bitmap scans off (see the settings below) a walk is
+		// the only plan left, so the estimate does not matter. A collection
+		// keeps the words in view: the planner needs their real rarity to
+		// keep reaching the accounts by index for the few matches (blind,
+		// it assumed 0.5% of the table and hashed every account instead).
+		match := "d.tsv @@ CAST(? AS tsquery)"
+		if walk {
+			match = "d.tsv @@ (SELECT CAST(? AS tsquery))"
+		}
+		// A walk follows each branch of the scope along its own index
+		// and merges their pages (UNION drops a document two branches both
+		// found). A collection reads only the matches: it needs no branch,
+		// and a branch's index would only add a large bitmap to AND with.
+		branches := q.Branches
+		if !walk || len(branches) < 2 {
+			branches = []Branch{{Cond: "1 = 1"}}
+		}
+		many := len(branches) > 1
+		if many {
+			sqlText.WriteString("SELECT * FROM (")
+		}
+		for i, b := range branches {
+			if many {
+				if i > 0 {
+					sqlText.WriteString(" UNION ")
+				}
+				sqlText.WriteString("(")
+			}
+			sqlText.WriteString(`SELECT d.doc_type, d.doc_id, d.account_id, d.title, d.snippet, d.updated_at, d.seq
+			FROM search_docs d WHERE ` + match)
+			args = append(args, tsqueryText(terms))
+			if before > 0 {
+				sqlText.WriteString(" AND d.seq < ?")
+				args = append(args, before)
+			}
+			args = ix.filters(&sqlText, args, q)
+			if many {
+				sqlText.WriteString(" AND (" + b.Cond + ")")
+				args = append(args, b.Args...)
+			}
+			sqlText.WriteString(" ORDER BY d.seq DESC LIMIT ?")
+			args = append(args, limit+1)
+			if many {
+				sqlText.WriteString(")")
+			}
+		}
+		if many {
+			sqlText.WriteString(") d ORDER BY d.seq DESC LIMIT ?")
+			args = append(args, limit+1)
 		}
 	} else {
 		// CROSS JOIN keeps FTS5 as the outer loop: it yields rowids (= seq)
@@ -96,23 +159,10 @@ func (ix *Index) Search(ctx context.Context, q Query) (hits []Hit, next string, 
 			sqlText.WriteString(" AND f.rowid < ?")
 			args = append(args, before)
 		}
-	}
-	if len(q.Types) > 0 {
-		sqlText.WriteString(" AND d.doc_type IN (" + db.Placeholders(len(q.Types)) + ")")
-		for _, t := range q.Types {
-			args = append(args, t)
-		}
-	}
-	if strings.TrimSpace(q.Visible) != "" {
-		sqlText.WriteString(" AND (" + q.Visible + ")")
-		args = append(args, q.VisibleArgs...)
-	}
-	if ix.db.Dialect == db.Postgres {
-		sqlText.WriteString(" ORDER BY d.seq DESC LIMIT ?")
-	} else {
+		args = ix.filters(&sqlText, args, q)
 		sqlText.WriteString(" ORDER BY f.rowid DESC LIMIT ?")
+		args = append(args, limit+1)
 	}
-	args = append(args, limit+1)
 
 	var lastSeq int64
 	scan := func(ctx context.Context, tx *db.Tx) error {
@@ -144,23 +194,27 @@ func (ix *Index) Search(ctx context.Context, q Query) (hits []Hit, next string, 
 	if ix.db.Dialect != db.Postgres {
 		err = ix.db.Read(ctx, scan)
 	} else {
-		walk := ix.orderedWalk(ctx, terms, limit)
 		// A read of its own ends with its transaction, and its settings
 		// with it: only a caller's transaction needs them put back (one
 		// round trip less per search).
 		joined := db.Current(ctx) != nil
 		err = ix.db.Read(ctx, func(ctx context.Context, tx *db.Tx) error {
-			// Plan this search for its own words (a generic plan of the
-			// cached statement would serve every word alike), walking
-			// along seq when they are common (see pgplan.go). Both settings
-			// are transaction-local and put back afterwards, in case this
-			// read joined a caller's transaction.
-			var bitmap, plan string
-			err := tx.QueryRow(ctx, `SELECT s.b, s.p,
+			// Bitmap scans off for a walk (see above); a custom plan, so
+			// that the planner sees the caller's other values (owner,
+			// departments); no parallel workers: the plans read a few
+			// thousand rows at most, and the planner, blind to the words,
+			// would start workers for the 0.5% of the table it assumes a
+			// collection reads. All three are transaction-local and put
+			// back afterwards, in case this read joined a caller's
+			// transaction.
+			var bitmap, plan, workers string
+			err := tx.QueryRow(ctx, `SELECT s.b, s.p, s.w,
 					set_config('enable_bitmapscan', CASE WHEN ? THEN 'off' ELSE s.b END, true),
-					set_config('plan_cache_mode', 'force_custom_plan', true)
-				FROM (SELECT current_setting('enable_bitmapscan') AS b, current_setting('plan_cache_mode') AS p OFFSET 0) s`,
-				walk).Scan(&bitmap, &plan, new(string), new(string))
+					set_config('plan_cache_mode', 'force_custom_plan', true),
+					set_config('max_parallel_workers_per_gather', '0', true)
+				FROM (SELECT current_setting('enable_bitmapscan') AS b, current_setting('plan_cache_mode') AS p,
+					current_setting('max_parallel_workers_per_gather') AS w OFFSET 0) s`,
+				walk).Scan(&bitmap, &plan, &workers, new(string), new(string), new(string))
 			if err != nil {
 				return db.MapErr(err)
 			}
@@ -170,14 +224,30 @@ func (ix *Index) Search(ctx context.Context, q Query) (hits []Hit, next string, 
 			if !joined {
 				return nil
 			}
-			return db.MapErr(tx.QueryRow(ctx, "SELECT set_config('enable_bitmapscan', ?, true), set_config('plan_cache_mode', ?, true)",
-				bitmap, plan).Scan(new(string), new(string)))
+			return db.MapErr(tx.QueryRow(ctx, `SELECT set_config('enable_bitmapscan', ?, true), set_config('plan_cache_mode', ?, true),
+				set_config('max_parallel_workers_per_gather', ?, true)`,
+				bitmap, plan, workers).Scan(new(string), new(string), new(string)))
 		})
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("search: %w", err)
 	}
 	return hits, next, nil
+}
+
+// filters appends the type and visibility conditions.
+func (ix *Index) filters(sqlText *strings.Builder, args []any, q Query) []any {
+	if len(q.Types) > 0 {
+		sqlText.WriteString(" AND d.doc_type IN (" + db.Placeholders(len(q.Types)) + ")")
+		for _, t := range q.Types {
+			args = append(args, t)
+		}
+	}
+	if strings.TrimSpace(q.Visible) != "" {
+		sqlText.WriteString(" AND (" + q.Visible + ")")
+		args = append(args, q.VisibleArgs...)
+	}
+	return args
 }
 
 // fts5Text renders terms as an FTS5 MATCH expression: each term a quoted
