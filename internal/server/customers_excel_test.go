@@ -631,7 +631,7 @@ func BenchmarkImport100k(b *testing.B) {
 				}
 				e := excelEnv(b, d)
 				admin := e.Admin()
-				cpu0, dbCPU0 := cpuTime(), pgBackendCPU(b, d)
+				cpu0, dbCPU0 := cpuTime(), importBackendCPU(b, d)
 				b.StartTimer()
 				start := time.Now()
 				r := admin.Do("POST", "/api/v1/account-imports?mode=commit", data, "Content-Type", xlsxType)
@@ -655,7 +655,7 @@ func BenchmarkImport100k(b *testing.B) {
 				}
 				total := time.Since(start)
 				b.StopTimer()
-				cpu, dbCPU := cpuTime()-cpu0, pgBackendCPU(b, d)-dbCPU0
+				cpu, dbCPU := cpuTime()-cpu0, importBackendCPU(b, d)-dbCPU0
 				if im.Status != "done" || im.Counts.Created != n {
 					b.Fatalf("import: %+v", im)
 				}
@@ -674,13 +674,13 @@ func BenchmarkImport100k(b *testing.B) {
 	}
 }
 
-// pgBackendCPU is the CPU time used so far by the PostgreSQL backends that
+// importBackendCPU is the CPU time used so far by the PostgreSQL backends that
 // serve d's connections, when the server runs on this machine (zero on
 // SQLite or when their /proc entries cannot be read). dbtest names the
 // connections after their schema; a backend whose connection closed
 // meanwhile is not counted, so this is a lower bound (the pool keeps its
 // idle connections for minutes, long enough for one import).
-func pgBackendCPU(t testing.TB, d *db.DB) time.Duration {
+func importBackendCPU(t testing.TB, d *db.DB) time.Duration {
 	if d.Dialect != db.Postgres {
 		return 0
 	}
