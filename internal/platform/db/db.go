@@ -478,13 +478,18 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) erro
 		conn.Close()
 		return mapErr(fmt.Errorf("begin: %w", err))
 	}
-	// The connection goes back to the pool once the transaction has ended:
-	// Conn.Close waits for an open one, so it is rolled back first (a no-op
-	// after the COMMIT) in case fn panicked.
-	defer func() {
-		_ = sqlTx.Rollback()
-		conn.Close()
-	}()
+	// The connection goes back to the pool as soon as the transaction has
+	// ended, before the after-commit callbacks (as with the pool's BeginTx).
+	// Conn.Close waits for an open transaction, so it is rolled back first
+	// (a no-op after the COMMIT) in case fn panicked.
+	release := func() {
+		if conn != nil {
+			_ = sqlTx.Rollback()
+			conn.Close()
+			conn = nil
+		}
+	}
+	defer release()
 	tx := &Tx{tx: sqlTx, conn: conn, db: d, now: d.Now()}
 	ctx = context.WithValue(ctx, txKey{}, tx)
 	if err := runGuarded(ctx, tx, fn); err != nil {
@@ -498,6 +503,7 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) erro
 	if err := sqlTx.Commit(); err != nil {
 		return mapErr(fmt.Errorf("commit: %w", err))
 	}
+	release()
 	for _, f := range tx.afterCommit {
 		f()
 	}
