@@ -49,8 +49,8 @@ const ImportJobKind = "customers.import"
 const (
 	importPreviewRows = 20   // parsed rows shown by a preview
 	maxListedErrors   = 1000 // row errors kept in the import resource (the report has all)
-	bulkChunk         = 200  // rows per multi-row INSERT
-	bulkChunkArrays   = 1000 // rows per INSERT … unnest (PostgreSQL)
+	bulkChunk         = 200  // rows per multi-row INSERT (SQLite)
+	bulkChunkCopy     = 1000 // rows per COPY (PostgreSQL)
 	lookupChunk       = 2000 // values per IN (...) when looking for duplicates
 )
 
@@ -1352,9 +1352,9 @@ func (r *importRun) previewRow(pr *prepRow) ImportRow {
 // ---- writing ----
 
 // write creates and updates the accounts in tx. New accounts are written
-// with multi-row INSERTs: the same rows createAccountTx writes (account,
-// contact and link, timeline events, search outbox, audit entries), without
-// a round trip per statement.
+// with multi-row INSERTs (SQLite) or COPY (PostgreSQL): the same rows
+// createAccountTx writes (account, contact and link, timeline events,
+// search outbox, audit entries), without a round trip per row.
 //
 // The writing is a pipeline: a goroutine builds each chunk's statements
 // (IDs, arguments, audit JSON and MACs) while the transaction executes the
@@ -1369,15 +1369,15 @@ func (r *importRun) write(ctx context.Context, tx *db.Tx) error {
 		}
 	}
 	chunk := bulkChunk
-	if tx.Dialect() == db.Postgres {
-		chunk = bulkChunkArrays
+	if tx.CanCopy() {
+		chunk = bulkChunkCopy
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	ch := make(chan *chunkWrite, 2)
 	go func() {
 		defer close(ch)
 		for start := 0; start < len(creates) && pctx.Err() == nil; start += chunk {
-			cw := r.buildChunk(pctx, tx.Dialect(), tx.Now(), creates[start:min(len(creates), start+chunk)])
+			cw := r.buildChunk(pctx, tx.CanCopy(), tx.Now(), creates[start:min(len(creates), start+chunk)])
 			select {
 			case ch <- cw:
 			case <-pctx.Done():
@@ -1401,6 +1401,11 @@ func (r *importRun) write(ctx context.Context, tx *db.Tx) error {
 		if cw.err != nil {
 			return cw.err
 		}
+		for _, rs := range cw.copies {
+			if err := tx.CopyFrom(ctx, rs.table, rs.cols, rs.rows(), rs.row); err != nil {
+				return err
+			}
+		}
 		for _, st := range cw.stmts {
 			if err := execInsert(ctx, tx, st); err != nil {
 				return err
@@ -1418,24 +1423,25 @@ func (r *importRun) write(ctx context.Context, tx *db.Tx) error {
 
 // chunkWrite is one chunk of new accounts, ready to be written.
 type chunkWrite struct {
-	stmts []insertStmt
-	audit *audit.Batch
-	err   error
+	copies []*rowSet    // PostgreSQL: written with COPY
+	stmts  []insertStmt // SQLite: multi-row INSERTs
+	audit  *audit.Batch
+	err    error
 }
 
 // buildChunk builds the statements creating rows (outside the transaction:
-// it reads nothing from it but its time).
-func (r *importRun) buildChunk(ctx context.Context, dialect db.Dialect, at time.Time, rows []*prepRow) *chunkWrite {
+// it reads nothing from it but its time); copy: as rows for COPY.
+func (r *importRun) buildChunk(ctx context.Context, copy bool, at time.Time, rows []*prepRow) *chunkWrite {
 	now := db.Ms(at)
 	actor := r.p.UserID
 	accounts := newRowSet("accounts", `id, name, name_key, kind, uscc, industry, size, province_code, city_code, district_code, address, source, level,
-		status, tags, owner_id, department_id, needs, concerns, opinions, suggestions, created_by, created_at, updated_at`, 24, len(rows))
-	contacts := newRowSet("contacts", "id, name, title, mobile, phone, email, wechat, notes, owner_id, department_id, created_at, updated_at", 12, len(rows))
-	links := newRowSet("account_contacts", "account_id, contact_id, purchase_role, is_primary, created_at", 5, len(rows))
-	events := newRowSet("timeline_events", "id, account_id, kind, ref_type, ref_id, actor_id, occurred_at, title, body, data, created_at", 11, 2*len(rows))
+		status, tags, owner_id, department_id, needs, concerns, opinions, suggestions, created_by, created_at, updated_at`, len(rows))
+	contacts := newRowSet("contacts", "id, name, title, mobile, phone, email, wechat, notes, owner_id, department_id, created_at, updated_at", len(rows))
+	links := newRowSet("account_contacts", "account_id, contact_id, purchase_role, is_primary, created_at", len(rows))
+	events := newRowSet("timeline_events", "id, account_id, kind, ref_type, ref_id, actor_id, occurred_at, title, body, data, created_at", 2*len(rows))
 	// The search outbox (search.Index.MarkDirty, in bulk): indexed
 	// asynchronously after commit by the search.index job.
-	dirty := newRowSet("search_dirty", "doc_type, doc_id, queued_at", 3, 2*len(rows))
+	dirty := newRowSet("search_dirty", "doc_type, doc_id, queued_at", 2*len(rows))
 	evs := make([]audit.Event, 0, 2*len(rows))
 	for _, pr := range rows {
 		a := pr.acc
@@ -1459,75 +1465,72 @@ func (r *importRun) buildChunk(ctx context.Context, dialect db.Dialect, at time.
 	}
 	cw := &chunkWrite{}
 	for _, rs := range []*rowSet{accounts, contacts, links, events, dirty} {
-		st, err := buildInsert(dialect, rs)
-		if err != nil {
-			return &chunkWrite{err: err}
-		}
-		if st.q != "" {
-			cw.stmts = append(cw.stmts, st)
+		switch {
+		case rs.rows() == 0:
+		case copy:
+			cw.copies = append(cw.copies, rs)
+		default:
+			cw.stmts = append(cw.stmts, buildInsert(rs))
 		}
 	}
 	cw.audit = r.s.audit.Prepare(ctx, at, evs)
 	return cw
 }
 
-// rowSet collects rows for one table, flat (cols values per row).
+// rowSet collects rows for one table, flat (len(cols) values per row).
 type rowSet struct {
-	table, cols string
-	width       int
-	args        []any
+	table string
+	cols  []string
+	width int
+	args  []any
 }
 
-func newRowSet(table, cols string, width, capRows int) *rowSet {
-	return &rowSet{table: table, cols: cols, width: width, args: make([]any, 0, width*capRows)}
+func newRowSet(table, cols string, capRows int) *rowSet {
+	cl := strings.Split(cols, ",")
+	for i := range cl {
+		cl[i] = strings.TrimSpace(cl[i])
+	}
+	return &rowSet{table: table, cols: cl, width: len(cl), args: make([]any, 0, len(cl)*capRows)}
 }
 
 func (rs *rowSet) add(vals ...any) { rs.args = append(rs.args, vals...) }
 
 func (rs *rowSet) rows() int { return len(rs.args) / rs.width }
 
+// row is the i-th row's values.
+func (rs *rowSet) row(i int) []any { return rs.args[i*rs.width : (i+1)*rs.width] }
+
 // insertStmt is a built multi-row INSERT.
 type insertStmt struct {
-	q        string
-	args     []any
-	prepared bool // worth preparing once for the transaction (SQLite)
+	q    string
+	args []any
 }
 
-// buildInsert builds a row set's multi-row INSERT; on PostgreSQL as one
-// array per column (INSERT … SELECT FROM unnest), which spares the server
-// planning a statement with thousands of parameters.
-func buildInsert(dialect db.Dialect, rs *rowSet) (insertStmt, error) {
+// buildInsert builds a row set's multi-row INSERT.
+func buildInsert(rs *rowSet) insertStmt {
 	n := rs.rows()
-	if n == 0 {
-		return insertStmt{}, nil
-	}
-	if dialect == db.Postgres {
-		return buildInsertArrays(rs)
-	}
 	one := "(" + db.Placeholders(rs.width) + ")"
 	var b strings.Builder
-	b.Grow(len(rs.cols) + 32 + n*(len(one)+2))
-	b.WriteString("INSERT INTO " + rs.table + " (" + rs.cols + ") VALUES ")
+	b.Grow(64 + 16*rs.width + n*(len(one)+2))
+	b.WriteString("INSERT INTO " + rs.table + " (" + strings.Join(rs.cols, ", ") + ") VALUES ")
 	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString(one)
 	}
-	return insertStmt{q: b.String(), args: rs.args, prepared: true}, nil
+	return insertStmt{q: b.String(), args: rs.args}
 }
 
 // execInsert runs a built INSERT in tx. On SQLite, when the transaction
 // can prepare statements, a full chunk's statement is prepared once and
 // reused (parsing it again for each chunk cost a second per 100,000 rows).
 func execInsert(ctx context.Context, tx *db.Tx, st insertStmt) error {
-	if st.prepared {
-		if ps := preparedFor(ctx, tx, st.q); ps != nil {
-			// Not interrupted midway (as tx.Exec): on SQLite an interrupted
-			// write ends the whole shared transaction (db.Tx.Prepare).
-			_, err := ps.ExecContext(context.WithoutCancel(ctx), st.args...)
-			return db.MapErr(err)
-		}
+	if ps := preparedFor(ctx, tx, st.q); ps != nil {
+		// Not interrupted midway (as tx.Exec): on SQLite an interrupted
+		// write ends the whole shared transaction (db.Tx.Prepare).
+		_, err := ps.ExecContext(context.WithoutCancel(ctx), st.args...)
+		return db.MapErr(err)
 	}
 	_, err := tx.Exec(ctx, st.q, st.args...)
 	return err
@@ -1566,43 +1569,6 @@ func preparedFor(ctx context.Context, tx *db.Tx, q string) *sql.Stmt {
 	}
 	m[q] = st
 	return st
-}
-
-func buildInsertArrays(rs *rowSet) (insertStmt, error) {
-	n, w := rs.rows(), rs.width
-	casts := make([]string, w)
-	args := make([]any, w)
-	for c := range w {
-		switch rs.args[c].(type) {
-		case string:
-			a := make([]string, n)
-			for i := range a {
-				a[i] = rs.args[i*w+c].(string)
-			}
-			casts[c], args[c] = "?::text[]", a
-		case *string:
-			a := make([]*string, n)
-			for i := range a {
-				a[i] = rs.args[i*w+c].(*string)
-			}
-			casts[c], args[c] = "?::text[]", a
-		case int64:
-			a := make([]int64, n)
-			for i := range a {
-				a[i] = rs.args[i*w+c].(int64)
-			}
-			casts[c], args[c] = "?::bigint[]", a
-		case bool:
-			a := make([]bool, n)
-			for i := range a {
-				a[i] = rs.args[i*w+c].(bool)
-			}
-			casts[c], args[c] = "?::boolean[]", a
-		default:
-			return insertStmt{}, fmt.Errorf("bulkInsert %s: unsupported column type %T", rs.table, rs.args[c])
-		}
-	}
-	return insertStmt{q: "INSERT INTO " + rs.table + " (" + rs.cols + ") SELECT * FROM unnest(" + strings.Join(casts, ", ") + ")", args: args}, nil
 }
 
 // createdChanges is the audit's {field: [null, value]} of a new account

@@ -17,6 +17,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -173,7 +174,7 @@ func (l *Log) Seal(ctx context.Context, batch int) (int, error) {
 		if s != nil {
 			lastSeq, lastHash = *s, deref(h)
 		}
-		rows, err := tx.Query(ctx, "SELECT id, entry_mac FROM audit_log WHERE seq IS NULL ORDER BY at, id LIMIT ?", batch)
+		rows, err := queryUnsealed(ctx, tx, "", batch)
 		if err != nil {
 			return err
 		}
@@ -191,15 +192,32 @@ func (l *Log) Seal(ctx context.Context, batch int) (int, error) {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, p := range todo {
+		ids, seqs, prevs, hashes := make([]string, len(todo)), make([]int64, len(todo)), make([]string, len(todo)), make([]string, len(todo))
+		for i, p := range todo {
 			lastSeq++
 			hash := l.chainHash(lastHash, lastSeq, p.mac)
-			if _, err := tx.Exec(ctx, "UPDATE audit_log SET seq = ?, prev_hash = ?, hash = ? WHERE id = ? AND seq IS NULL", lastSeq, lastHash, hash, p.id); err != nil {
+			ids[i], seqs[i], prevs[i], hashes[i] = p.id, lastSeq, lastHash, hash
+			lastHash = hash
+		}
+		if tx.Dialect() == db.Postgres && len(todo) > 0 {
+			// One statement for the batch instead of a round trip per entry.
+			res, err := tx.Exec(ctx, `UPDATE audit_log a SET seq = u.seq, prev_hash = u.prev_hash, hash = u.hash
+				FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[]) AS u (id, seq, prev_hash, hash)
+				WHERE a.id = u.id AND a.seq IS NULL`, ids, seqs, prevs, hashes)
+			if err != nil {
 				return err
 			}
-			lastHash = hash
-			sealed++
+			if n, err := res.RowsAffected(); err != nil || n != int64(len(todo)) {
+				return fmt.Errorf("audit: sealed %d entries of %d (%v)", n, len(todo), err)
+			}
+		} else {
+			for i := range todo {
+				if _, err := tx.Exec(ctx, "UPDATE audit_log SET seq = ?, prev_hash = ?, hash = ? WHERE id = ? AND seq IS NULL", seqs[i], prevs[i], hashes[i], ids[i]); err != nil {
+					return err
+				}
+			}
 		}
+		sealed = len(todo)
 		if lastSeq == 0 {
 			return nil
 		}
@@ -220,6 +238,27 @@ func (l *Log) Seal(ctx context.Context, batch int) (int, error) {
 		return err
 	})
 	return sealed, err
+}
+
+// queryUnsealed runs the sealer's query for the next batch (prefixed, for
+// tests: EXPLAIN) in tx. It reads the unsealed entries in (at, id) order
+// along their partial index, so that a batch reads only itself. Left to
+// themselves, both planners found every unsealed entry (SQLite through the
+// unique index on seq, PostgreSQL with a bitmap scan, statistics taken
+// before a burst making the entries look few) and sorted them, for every
+// batch: quadratic after a large import, whose 100,000 rows write 200,000
+// entries (sealing 40,000 entries took 22 s on PostgreSQL and 4 s on
+// SQLite here, under load; 8 s and 3 s now, most of it the updates).
+// PostgreSQL is kept from sorting for the rest of the transaction, which
+// leaves it the ordered index scan.
+func queryUnsealed(ctx context.Context, tx *db.Tx, prefix string, batch int) (*sql.Rows, error) {
+	from := "audit_log"
+	if tx.Dialect() == db.SQLite {
+		from = "audit_log INDEXED BY audit_log_unsealed"
+	} else if _, err := tx.Exec(ctx, "SET LOCAL enable_sort = off"); err != nil {
+		return nil, err
+	}
+	return tx.Query(ctx, prefix+"SELECT id, entry_mac FROM "+from+" WHERE seq IS NULL ORDER BY at, id LIMIT ?", batch)
 }
 
 func deref(s *string) string {

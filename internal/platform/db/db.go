@@ -312,8 +312,9 @@ type Querier interface {
 
 // Tx is a transaction with a fixed clock and after-commit callbacks.
 type Tx struct {
-	tx          *sql.Tx // reads, and writes on PostgreSQL
-	w           *writer // writes on SQLite: a member of a shared transaction
+	tx          *sql.Tx   // reads, and writes on PostgreSQL
+	conn        *sql.Conn // PostgreSQL write transactions: their connection (COPY)
+	w           *writer   // writes on SQLite: a member of a shared transaction
 	db          *DB
 	now         time.Time
 	afterCommit []func()
@@ -466,11 +467,30 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) erro
 	if d.w != nil {
 		return d.runWrite(ctx, fn, true)
 	}
-	sqlTx, err := d.write.BeginTx(ctx, nil)
+	// The transaction runs on a connection of its own (not the pool's
+	// BeginTx) so that CopyFrom can reach the driver under it.
+	conn, err := d.write.Conn(ctx)
 	if err != nil {
 		return mapErr(fmt.Errorf("begin: %w", err))
 	}
-	tx := &Tx{tx: sqlTx, db: d, now: d.Now()}
+	sqlTx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return mapErr(fmt.Errorf("begin: %w", err))
+	}
+	// The connection goes back to the pool as soon as the transaction has
+	// ended, before the after-commit callbacks (as with the pool's BeginTx).
+	// Conn.Close waits for an open transaction, so it is rolled back first
+	// (a no-op after the COMMIT) in case fn panicked.
+	release := func() {
+		if conn != nil {
+			_ = sqlTx.Rollback()
+			conn.Close()
+			conn = nil
+		}
+	}
+	defer release()
+	tx := &Tx{tx: sqlTx, conn: conn, db: d, now: d.Now()}
 	ctx = context.WithValue(ctx, txKey{}, tx)
 	if err := runGuarded(ctx, tx, fn); err != nil {
 		_ = sqlTx.Rollback()
@@ -483,6 +503,7 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) erro
 	if err := sqlTx.Commit(); err != nil {
 		return mapErr(fmt.Errorf("commit: %w", err))
 	}
+	release()
 	for _, f := range tx.afterCommit {
 		f()
 	}

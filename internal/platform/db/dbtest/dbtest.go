@@ -92,6 +92,9 @@ func SchemaURL(t testing.TB) string {
 	}
 	q := pu.Query()
 	q.Set("search_path", schema)
+	// Names the test's backends in pg_stat_activity (benchmarks sum their
+	// CPU time by it).
+	q.Set("application_name", schema)
 	pu.RawQuery = q.Encode()
 	return pu.String()
 }
