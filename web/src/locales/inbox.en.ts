@@ -139,7 +139,8 @@ const inbox = {
   typing: {
     customer: 'The customer',
     colleague: 'A colleague',
-    writing: '{who} is typing… | {who} are typing…',
+    writing: '{who} is typing…',
+    writingMany: '{who} are typing…',
     and: ' and ',
   },
   detail: {

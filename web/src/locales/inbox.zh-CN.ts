@@ -141,6 +141,7 @@ const inbox = {
     customer: '客户',
     colleague: '一位同事',
     writing: '{who} 正在输入…',
+    writingMany: '{who} 正在输入…',
     and: '、',
   },
   detail: {
