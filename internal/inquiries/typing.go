@@ -19,8 +19,8 @@ import (
 // TypingFor is how long an indicator stays up after its last event.
 const TypingFor = 6 * time.Second
 
-// typingEvent is what a typing event carries besides the inquiry's facts
-// (which decide who may see it, as for every inbox event).
+// typingType is the inbox event type of a typing indicator; like every
+// inbox event it carries the inquiry's facts, which decide who may see it.
 const typingType = "typing"
 
 // Typing announces that the signed-in user is writing on inquiry id (in
@@ -67,16 +67,13 @@ func (s *Service) publishTyping(ctx context.Context, r *row, direction, actorID 
 	return nil
 }
 
-// IsAgentTyping reports whether a live event on an inquiry's topic is an
-// agent's typing indicator (the web chat shows those to the visitor), and
-// IsTyping whether it is any typing indicator (which changes no message).
-func IsAgentTyping(payload []byte) bool {
+// TypingOf reads a live event on an inquiry's topic: whether it is a
+// typing indicator (which changes no message), and whether an agent's (the
+// web chat shows those to the visitor).
+func TypingOf(payload []byte) (typing, byAgent bool) {
 	var ev event
-	return json.Unmarshal(payload, &ev) == nil && ev.Type == typingType && ev.Direction == "out"
-}
-
-// IsTyping: see IsAgentTyping.
-func IsTyping(payload []byte) bool {
-	var ev event
-	return json.Unmarshal(payload, &ev) == nil && ev.Type == typingType
+	if json.Unmarshal(payload, &ev) != nil || ev.Type != typingType {
+		return false, false
+	}
+	return true, ev.Direction == "out"
 }

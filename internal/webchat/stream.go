@@ -125,10 +125,8 @@ func (s *Service) Stream(w http.ResponseWriter, r *http.Request, x *Site, token,
 // classify sorts an event on the conversation's topic: an agent typing
 // (shown to the visitor), any typing (no message changed), or a change.
 func classify(ev live.Event) (agentTyping, changed bool) {
-	if inquiries.IsTyping(ev.Payload) {
-		return inquiries.IsAgentTyping(ev.Payload), false
-	}
-	return false, true
+	typing, byAgent := inquiries.TypingOf(ev.Payload)
+	return byAgent, !typing
 }
 
 type streamState struct {
