@@ -38,16 +38,9 @@ var ops = []op{
 		run: func(ctx context.Context, w *worker, rng *rand.Rand) error {
 			return w.get(ctx, "/api/v1/accounts?limit=50"+w.u.filters[rng.IntN(len(w.u.filters))])
 		}},
-	{name: "account_page", weight: 20, calls: 3, kind: "read", desc: "GET account + its timeline?limit=50 + its contacts, one after another",
+	{name: "account_page", weight: 20, calls: 1, kind: "read", desc: "GET /api/v1/accounts/{id}?expand=contacts,timeline: the account, its contacts and first 50 timeline events, as the UI opens the page",
 		run: func(ctx context.Context, w *worker, rng *rand.Rand) error {
-			id := w.account(rng).ID
-			if err := w.get(ctx, "/api/v1/accounts/%s", id); err != nil {
-				return err
-			}
-			if err := w.get(ctx, "/api/v1/accounts/%s/timeline?limit=50", id); err != nil {
-				return err
-			}
-			return w.get(ctx, "/api/v1/accounts/%s/contacts", id)
+			return w.get(ctx, "/api/v1/accounts/%s?expand=contacts,timeline", w.account(rng).ID)
 		}},
 	{name: "timeline", weight: 10, calls: 1, kind: "read", desc: "GET /api/v1/accounts/{id}/timeline?limit=50",
 		run: func(ctx context.Context, w *worker, rng *rand.Rand) error {

@@ -63,7 +63,7 @@ func (r *report) write(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Latencies in ms. `÷ raw`: the figure divided by the raw baseline's at the same concurrency — reads by")
 	fmt.Fprintln(w, "`raw_select50`, writes by `raw_insert`; for a rate, 0.25× means a quarter of the raw rate; for a latency,")
-	fmt.Fprintln(w, "4× means four times as long. `account_page` is three requests, so its ops/s is page loads per second.")
+	fmt.Fprintln(w, "4× means four times as long. `account_page` is the page in one request (`?expand=contacts,timeline`), as the UI loads it.")
 	if cfg.runs > 1 {
 		fmt.Fprintln(w, "`requests` and `errors` are summed over the runs; every other figure is the median of the runs.")
 	}
@@ -254,9 +254,8 @@ func (r *report) writeTargets(w io.Writer) {
 		t.Add("  the timeline request (first 50 events) alone, p99 ≤ 10 ms", fmt.Sprintf("p99 %s ms", benchutil.Ms(s.P99)), verdict(s.P99 <= targetPageP99, s))
 	}
 	if s, ok := stat("solo", "account_page"); ok && r.phase("solo").conc == targetConcurrency {
-		t.Add("account page ≥ 1,200 requests/s at concurrency 16, counting HTTP requests (3 per page)",
-			fmt.Sprintf("%s req/s", benchutil.Num(s.RPS*3)), verdict(s.RPS*3 >= targetPageRate, s))
-		t.Add("  the same counting page loads", fmt.Sprintf("%s pages/s", benchutil.Num(s.RPS)), verdict(s.RPS >= targetPageRate, s))
+		t.Add("account page ≥ 1,200 requests/s at concurrency 16 (one request per page)",
+			fmt.Sprintf("%s req/s", benchutil.Num(s.RPS)), verdict(s.RPS >= targetPageRate, s))
 	} else {
 		t.Add("account page ≥ 1,200 requests/s at concurrency 16", "not measured (-phases solo -c 16)", "–")
 	}

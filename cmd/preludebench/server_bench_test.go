@@ -134,6 +134,10 @@ func BenchmarkServer(b *testing.B) {
 		}},
 		{"contacts", func(b *testing.B, _ *rand.Rand, u int, a string) { get(b, u, "/api/v1/accounts/"+a+"/contacts") }},
 		{"account_page", func(b *testing.B, _ *rand.Rand, u int, a string) {
+			get(b, u, "/api/v1/accounts/"+a+"?expand=contacts,timeline")
+		}},
+		// the page as three requests, as the UI loaded it before expand
+		{"account_page_split", func(b *testing.B, _ *rand.Rand, u int, a string) {
 			get(b, u, "/api/v1/accounts/"+a)
 			get(b, u, "/api/v1/accounts/"+a+"/timeline?limit=50")
 			get(b, u, "/api/v1/accounts/"+a+"/contacts")

@@ -103,13 +103,20 @@ func (a *API) Routes(rt *httpx.Router) {
 			httpx.WriteJSON(w, 200, res)
 			return nil
 		})
-	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/accounts/{id}", Tag: "customers", Summary: "Get an account", Permission: authz.CustomersRead, Response: Account{}},
+	rt.Handle(httpx.Route{Method: "GET", Path: "/api/v1/accounts/{id}", Tag: "customers",
+		Summary:    "Get an account; expand=contacts,timeline adds its contacts and the first page of its timeline (the account page in one request)",
+		Permission: authz.CustomersRead, Query: []string{"expand"}, Response: ExpandedAccount{}},
 		func(w http.ResponseWriter, r *http.Request) error {
-			acc, err := s.GetAccount(r.Context(), r.PathValue("id"))
+			ex, err := parseExpand(r.URL.Query().Get("expand"))
 			if err != nil {
 				return err
 			}
-			writeAccount(w, 200, acc)
+			acc, err := s.ExpandAccount(r.Context(), r.PathValue("id"), ex)
+			if err != nil {
+				return err
+			}
+			httpx.SetETag(w, acc.Version)
+			httpx.WriteJSON(w, 200, acc)
 			return nil
 		})
 	rt.Handle(httpx.Route{Method: "PATCH", Path: "/api/v1/accounts/{id}", Tag: "customers", Summary: "Update an account", Permission: authz.CustomersUpdate, Request: AccountPatch{}, Response: Account{}},

@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"prelude/internal/platform/db"
 	"prelude/internal/platform/db/dbtest"
@@ -67,6 +68,9 @@ func TestAccountPageScopeAndContactLinks(t *testing.T) {
 		// 周强 also works for two other accounts (linked in this order).
 		zhou := cs[1].ID
 		sales.Do("POST", "/api/v1/accounts/"+third+"/contact-links", map[string]any{"contact_id": zhou, "purchase_role": "influencer"}).Expect(t, 200)
+		// Links are listed in the order made, to the millisecond (ties go
+		// by account id): two requests can land within one.
+		time.Sleep(3 * time.Millisecond)
 		sales.Do("POST", "/api/v1/accounts/"+other+"/contact-links", map[string]any{"contact_id": zhou, "purchase_role": "gatekeeper", "is_primary": true}).Expect(t, 200)
 		sameAsContactPage := func(c *servertest.Client, account string) {
 			t.Helper()
@@ -94,6 +98,7 @@ func TestAccountPageScopeAndContactLinks(t *testing.T) {
 			c.Do("GET", "/api/v1/accounts/"+account+"/timeline?limit=50", nil).Expect(t, want)
 			c.Do("GET", "/api/v1/accounts/"+account+"/timeline?kind=no_such_kind", nil).Expect(t, want)
 			c.Do("GET", "/api/v1/accounts/"+account+"/contacts", nil).Expect(t, want)
+			c.Do("GET", "/api/v1/accounts/"+account+"?expand=contacts,timeline", nil).Expect(t, want)
 		}
 		// The head of the region sees an account three levels down; the
 		// other region does not, whether or not the page would be empty.

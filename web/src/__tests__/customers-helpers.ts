@@ -58,6 +58,37 @@ export function account(over: Record<string, unknown> = {}) {
   }
 }
 
+/** GET /accounts/a1?expand=contacts,timeline: the account page in one response. */
+export function accountPage(over: Record<string, unknown> = {}) {
+  return {
+    ...account(over),
+    contacts: {
+      items: [{ id: 'c1', name: '王经理', title: '采购经理', mobile: '138****5678', phone: '', email: '', wechat: '', notes: '', masked: true, accounts: [] }],
+      next_cursor: null,
+      total: 1,
+    },
+    timeline: {
+      items: [
+        {
+          id: 'e1',
+          account_id: 'a1',
+          kind: 'call',
+          ref_type: 'activity',
+          ref_id: 'act1',
+          actor_id: 'u1',
+          actor_name: '张三',
+          occurred_at: '2025-01-02T03:04:05Z',
+          title: '',
+          body: '电话沟通报价细节',
+          data: { direction: 'outbound' },
+        },
+      ],
+      next_cursor: null,
+      total: -1,
+    },
+  }
+}
+
 /** Answers the lookups every customer screen makes (options, regions, directory). */
 export function meta(c: Call): Response | null {
   if (c.url.startsWith('/api/v1/customer-options')) return json(200, OPTIONS)

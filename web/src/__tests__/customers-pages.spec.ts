@@ -10,7 +10,7 @@ import { resetClientConfig } from '@/api/client'
 import { resetCustomerMeta } from '@/composables/useCustomerMeta'
 import { NAV_ITEMS, filterNav } from '@/nav'
 import { apiError, json, mockFetch, sampleMe, type Call } from './helpers'
-import { account, meta, settle, until } from './customers-helpers'
+import { account, accountPage, meta, settle, until } from './customers-helpers'
 
 const SALES = ['customers.read', 'customers.create', 'customers.update', 'customers.reveal', 'customers.transfer', 'customers.import', 'customers.export']
 
@@ -33,8 +33,9 @@ describe('customer pages', { timeout: 120_000 }, () => {
       if (c.url.startsWith('/api/v1/accounts?') || c.url === '/api/v1/accounts') {
         return json(200, { items: [account(), account({ id: 'a2', name: '杭州云栖', level: 'B', tags: ['华东'] })], next_cursor: null, total: 2 })
       }
-      if (c.url === '/api/v1/accounts/gone') return apiError(404, 'not_found', '客户不存在或无权访问')
+      if (c.url.startsWith('/api/v1/accounts/gone')) return apiError(404, 'not_found', '客户不存在或无权访问')
       if (c.url === '/api/v1/accounts/a1') return json(200, account())
+      if (c.url.startsWith('/api/v1/accounts/a1?expand=')) return json(200, accountPage())
       if (c.url.startsWith('/api/v1/accounts/a1/contacts')) return json(200, { items: [], next_cursor: null, total: 0 })
       return json(404, {})
     }))
@@ -123,6 +124,18 @@ describe('customer pages', { timeout: 120_000 }, () => {
     await until(() => tid('customer-not-found').exists())
     expect(tid('customer-not-found').text()).toContain('客户不存在')
     expect(tid('customer-name').exists()).toBe(false)
+  })
+
+  it('opens the account page in one request, the timeline tab included', async () => {
+    await open('/customers/a1', SALES)
+    await until(() => tid('customer-name').exists())
+    const reads = () => calls.filter((c) => c.url.startsWith('/api/v1/accounts/a1'))
+    expect(reads().map((c) => c.url)).toEqual(['/api/v1/accounts/a1?expand=contacts%2Ctimeline'])
+    expect(tid('tab-contacts').text()).toContain('1')
+    await tid('tab-timeline').trigger('click')
+    await until(() => tid('timeline-item-call').exists())
+    expect(tid('timeline').text()).toContain('电话沟通报价细节')
+    expect(reads()).toHaveLength(1)
   })
 
   it('shows the account header and hides actions by permission', async () => {

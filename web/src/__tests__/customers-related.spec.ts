@@ -9,7 +9,7 @@ import { ApiError, configureClient, resetClientConfig } from '@/api/client'
 import { resetCustomerMeta } from '@/composables/useCustomerMeta'
 import { clickedControl, relatedFailure, useRelatedList } from '@/composables/useRelatedList'
 import { apiError, json, mockFetch, sampleMe, type Call } from './helpers'
-import { account, meta, settle, until } from './customers-helpers'
+import { account, accountPage, meta, settle, until } from './customers-helpers'
 
 // The account page's related-record tabs: 咨询, 商机 and 合同 of the account,
 // each only with its read permission, paged by cursor, a refusal shown in
@@ -165,6 +165,7 @@ describe('account page related tabs', { timeout: 120_000 }, () => {
       const m = meta(c)
       if (m) return m
       if (c.url === '/api/v1/accounts/a1') return json(200, account())
+      if (c.url.startsWith('/api/v1/accounts/a1?expand=')) return json(200, accountPage())
       if (c.url.startsWith('/api/v1/accounts/a1/contacts')) return json(200, { items: [], next_cursor: null, total: 0 })
       if (c.url.startsWith('/api/v1/opportunities?')) {
         const u = new URL(c.url, 'http://x')

@@ -3,6 +3,7 @@ import type {
   Account,
   AccountImport,
   AccountInput,
+  AccountPage,
   AccountPatch,
   AccountQuery,
   Activity,
@@ -139,6 +140,8 @@ export const accountsApi = {
   list: (q: AccountQuery) => http.get<ListResponse<Account>>('/accounts', { ...q }),
   /** GET one account; not found (or outside the caller's scope) is a silent 404 for the caller to show. */
   get: (id: string, opts: { silent?: boolean } = {}) => http.get<Account>(`/accounts/${enc(id)}`, undefined, opts),
+  /** The account page in one request: the account with its contacts and first 50 timeline events (as get, a silent 404). */
+  page: (id: string) => http.get<AccountPage>(`/accounts/${enc(id)}`, { expand: 'contacts,timeline' }, { silent: true }),
   /** 409 duplicate_suspected (error.details.duplicates) unless body.confirm_duplicates; silent: the form shows it. */
   create: (body: AccountInput) => http.create<Account>('/accounts', body, { silent: true }),
   update: (id: string, patch: AccountPatch, version: number, opts: { silent?: boolean } = {}) =>

@@ -226,6 +226,12 @@ export interface Account {
   updated_at: string
 }
 
+/** GET /accounts/{id}?expand=contacts,timeline: the account page in one request. */
+export interface AccountPage extends Account {
+  contacts: ListResponse<Contact>
+  timeline: ListResponse<TimelineEvent>
+}
+
 export interface ContactInput {
   name: string
   title?: string

@@ -1,1 +1,0 @@
-import"./css-CmHd1kKw.js";import"./css-Bo4uo9vq.js";

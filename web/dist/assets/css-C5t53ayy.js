@@ -1,0 +1,1 @@
+import"./css-CmHd1kKw.js";import"./css-kja-v9Y2.js";

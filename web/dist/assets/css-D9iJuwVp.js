@@ -1,1 +1,0 @@
-import"./css-CmHd1kKw.js";import"./css-D-N82SqW.js";
