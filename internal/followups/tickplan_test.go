@@ -83,7 +83,7 @@ func rangeScan(plan, col string) bool {
 // planned without its parameter values, as pgx's statement cache runs it.
 func genericPlan(t *testing.T, d *db.DB, q string, args []any) string {
 	t.Helper()
-	var plan []string
+	var plan string
 	err := d.InTx(context.Background(), func(ctx context.Context, tx *db.Tx) error {
 		n := 0
 		q = replaceEach(q, "?", func() string { n++; return "$" + strconv.Itoa(n) })
@@ -96,19 +96,8 @@ func genericPlan(t *testing.T, d *db.DB, q string, args []any) string {
 				return err
 			}
 		}
-		rows, err := tx.Query(ctx, "EXPLAIN EXECUTE tick_q("+strings.Join(lits, ", ")+")")
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				return err
-			}
-			plan = append(plan, line)
-		}
-		if err := rows.Err(); err != nil {
+		var err error
+		if plan, err = dbtest.PlanText(tx.Query(ctx, "EXPLAIN EXECUTE tick_q("+strings.Join(lits, ", ")+")")); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, "DEALLOCATE tick_q")
@@ -117,7 +106,7 @@ func genericPlan(t *testing.T, d *db.DB, q string, args []any) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.Join(plan, "\n")
+	return plan
 }
 
 func replaceEach(s, old string, next func() string) string {
