@@ -63,19 +63,32 @@ func (s *Service) publish(ctx context.Context, tx *db.Tx, ev event) {
 		// topic only carries what changes a person's own queue.
 		topics = append(topics, "user:"+ev.AssigneeID)
 	}
-	if s.cfg.Live != nil {
-		for _, t := range topics {
-			// The broker defers delivery to the commit itself; a failure
-			// to publish must not undo the change it reports.
-			_ = s.cfg.Live.Publish(ctx, t, payload)
-		}
+	if s.cfg.Live == nil {
+		tx.AfterCommit(func() { _ = s.fanOut(ctx, topics, payload) })
 		return
 	}
-	tx.AfterCommit(func() {
+	// The broker defers delivery to the commit itself; a failure to
+	// publish must not undo the change it reports.
+	_ = s.fanOut(ctx, topics, payload)
+}
+
+// fanOut hands payload to each topic: through the broker when instances
+// share one (inside a transaction it waits for the commit), else to this
+// instance's hub. It tries every topic and returns the first failure.
+func (s *Service) fanOut(ctx context.Context, topics []string, payload []byte) error {
+	if s.cfg.Live == nil {
 		for _, t := range topics {
 			s.hub.deliver(LiveEvent{Topic: t, Payload: payload})
 		}
-	})
+		return nil
+	}
+	var first error
+	for _, t := range topics {
+		if err := s.cfg.Live.Publish(ctx, t, payload); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // canSee decides on an event's facts what the inquiry scope decides on a

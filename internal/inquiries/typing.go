@@ -51,20 +51,8 @@ func (s *Service) publishTyping(ctx context.Context, r *row, direction, actorID 
 	ev := event{Type: typingType, InquiryID: r.ID, AssigneeID: deref(r.AssigneeID), DepartmentID: deref(r.DepartmentID),
 		Direction: direction, ActorID: actorID, At: s.db.Now()}
 	payload, _ := json.Marshal(ev)
-	topics := []string{topicInbox, TopicOf(r.ID)}
-	if s.cfg.Live == nil {
-		for _, t := range topics {
-			s.hub.deliver(LiveEvent{Topic: t, Payload: payload})
-		}
-		return nil
-	}
-	for _, t := range topics {
-		// Outside a transaction: delivered at once (a NOTIFY on PostgreSQL).
-		if err := s.cfg.Live.Publish(ctx, t, payload); err != nil {
-			return err
-		}
-	}
-	return nil
+	// Outside a transaction: delivered at once (a NOTIFY on PostgreSQL).
+	return s.fanOut(ctx, []string{topicInbox, TopicOf(r.ID)}, payload)
 }
 
 // TypingOf reads a live event on an inquiry's topic: whether it is a
