@@ -1,11 +1,9 @@
 package server_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -592,43 +590,14 @@ func TestInboxStreamIsScoped(t *testing.T) {
 	root := e.RootDepartment(admin)
 	a := e.User(admin, "live.a", []string{"presales"}, e.Department(admin, "直播甲", root))
 	b := e.User(admin, "live.b", []string{"presales"}, e.Department(admin, "直播乙", root))
-	open := func(c *servertest.Client) (*bufio.Reader, func()) {
-		ctx, cancel := context.WithCancel(context.Background())
-		req, _ := http.NewRequestWithContext(ctx, "GET", e.HTTP.URL+"/api/v1/inbox/stream", nil)
-		res, err := c.HC.Do(req)
-		if err != nil || res.StatusCode != 200 {
-			t.Fatalf("stream: %v %v", err, res)
-		}
-		return bufio.NewReader(res.Body), func() { cancel(); res.Body.Close() }
-	}
-	ra, closeA := open(a)
-	defer closeA()
-	rb, closeB := open(b)
-	defer closeB()
-	events := func(r *bufio.Reader) chan string {
-		ch := make(chan string, 10)
-		go func() {
-			for {
-				line, err := r.ReadString('\n')
-				if err != nil {
-					close(ch)
-					return
-				}
-				if strings.HasPrefix(line, "event: ") {
-					ch <- strings.TrimSpace(strings.TrimPrefix(line, "event: "))
-				}
-			}
-		}()
-		return ch
-	}
-	ea, eb := events(ra), events(rb)
+	ea, eb := inboxStream(t, e, a), inboxStream(t, e, b)
 	time.Sleep(100 * time.Millisecond)
 	start := time.Now()
 	a.Do("POST", "/api/v1/inquiries", map[string]any{"channel": "web_chat", "body": "在吗？"}).Expect(t, 201)
 	select {
 	case ev := <-ea:
-		if ev != "inquiry_created" {
-			t.Fatalf("event %s", ev)
+		if ev.Event != "inquiry_created" {
+			t.Fatalf("event %+v", ev)
 		}
 		t.Logf("delivered in %s", time.Since(start))
 	case <-time.After(2 * time.Second):
@@ -636,7 +605,7 @@ func TestInboxStreamIsScoped(t *testing.T) {
 	}
 	select {
 	case ev := <-eb:
-		t.Fatalf("other department got %s", ev)
+		t.Fatalf("other department got %+v", ev)
 	case <-time.After(300 * time.Millisecond):
 	}
 }
@@ -710,24 +679,12 @@ func TestInboxLiveAcrossInstances(t *testing.T) {
 	envs[0].User(admin, "live.watcher", []string{"presales"}, dept)
 	watcher := envs[1].Client()
 	watcher.Login("live.watcher", servertest.Password).Expect(t, 200)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", envs[1].HTTP.URL+"/api/v1/inbox/stream", nil)
-	res, err := watcher.HC.Do(req)
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("stream: %v %v", err, res)
-	}
-	defer res.Body.Close()
+	stream := inboxStream(t, envs[1], watcher)
 	got := make(chan time.Time, 100)
 	go func() {
-		rd := bufio.NewReader(res.Body)
-		for {
-			line, err := rd.ReadString('\n')
-			if err != nil {
-				return
-			}
-			if strings.HasPrefix(line, "event: message_added") || strings.HasPrefix(line, "event: inquiry_created") {
-				got <- time.Now()
+		for ev := range stream {
+			if ev.Event == "message_added" || ev.Event == "inquiry_created" {
+				got <- ev.At
 			}
 		}
 	}()

@@ -392,6 +392,20 @@ func openChatStream(t testing.TB, base, key, token string, hdr ...string) (<-cha
 	return readSSE(res), res
 }
 
+// inboxStream connects c to the inbox's live stream on e; events arrive on
+// the channel until the test ends.
+func inboxStream(t testing.TB, e *servertest.Env, c *servertest.Client) <-chan sseEvent {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.HTTP.URL+"/api/v1/inbox/stream", nil)
+	res, err := c.HC.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("inbox stream: %v %v", err, res)
+	}
+	return readSSE(res)
+}
+
 // readSSE parses a response's Server-Sent Events onto a channel (closed at
 // once unless the response is a 200).
 func readSSE(res *http.Response) <-chan sseEvent {
@@ -532,16 +546,7 @@ func TestWebChatTyping(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
 		ce := newChatEnv(t, d, nil)
 		other := ce.e.User(ce.admin, "other.team", []string{"presales"}, ce.e.Department(ce.admin, "别的组", ce.e.RootDepartment(ce.admin)))
-		inbox := func(c *servertest.Client) <-chan sseEvent {
-			ctx, cancel := context.WithCancel(context.Background())
-			t.Cleanup(cancel)
-			req, _ := http.NewRequestWithContext(ctx, "GET", ce.e.HTTP.URL+"/api/v1/inbox/stream", nil)
-			res, err := c.HC.Do(req)
-			if err != nil || res.StatusCode != 200 {
-				t.Fatalf("inbox stream: %v %v", err, res)
-			}
-			return readSSE(res)
-		}
+		inbox := func(c *servertest.Client) <-chan sseEvent { return inboxStream(t, ce.e, c) }
 		v := ce.visitor()
 		s := v.start(t, map[string]any{"body": "想了解一下报价"})
 		in := chatInquiry(t, ce.agent)
