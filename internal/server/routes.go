@@ -62,9 +62,10 @@ func (s *Server) registerJobs() {
 	s.Jobs.Every("sessions-purge", time.Hour, jobSessionsPurge, nil)
 	s.Jobs.Every("idempotency-purge", time.Hour, jobIdemPurge, nil)
 	// SQLite keeps no statistics by itself (PostgreSQL's autovacuum does):
-	// refresh them hourly so plans follow the data as it grows.
+	// check them hourly so plans follow the data as it grows (tables whose
+	// size changed tenfold are analyzed again).
 	if s.DB.Dialect == db.SQLite {
-		s.Jobs.Register(jobDBAnalyze, func(ctx context.Context, _ *jobs.Job) error { return s.DB.Analyze(ctx) }, jobs.KindOptions{MaxAttempts: 2})
+		s.Jobs.Register(jobDBAnalyze, func(ctx context.Context, _ *jobs.Job) error { return s.DB.Optimize(ctx) }, jobs.KindOptions{MaxAttempts: 2})
 		s.Jobs.Every("db-analyze", time.Hour, jobDBAnalyze, nil)
 	}
 }

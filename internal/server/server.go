@@ -113,9 +113,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB) (*
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	// Statistics before the first query plans (readers load them when
-	// they open); bounded, so a few milliseconds even on a large file.
+	// they open): those missing or stale only, so start-up on a large file
+	// does not wait for a whole ANALYZE.
 	if d.Dialect == db.SQLite {
-		if err := d.Analyze(ctx); err != nil {
+		if err := d.Optimize(ctx); err != nil {
 			return nil, fmt.Errorf("analyze: %w", err)
 		}
 	}
