@@ -613,6 +613,7 @@ type prepRow struct {
 	acc     *Account
 	nameKey string // NameKey(acc.Name)
 	contact *ContactInput
+	cid     string // the contact's ID once written
 	dept    *string
 	errs    []storedRowError
 	action  string // create | update | skip | error
@@ -1436,6 +1437,14 @@ func (r *importRun) previewRow(pr *prepRow) ImportRow {
 // previous ones, so the database (on SQLite the one writer connection, on
 // PostgreSQL the one backend of the transaction) is not kept waiting for
 // the Go work in between.
+//
+// The audit entries and the search outbox rows are written after all the
+// records. Jobs read both tables in order every few seconds (the sealer
+// the unsealed entries, the indexer the outbox), and on PostgreSQL they
+// step over every row of a transaction still in progress, checking each:
+// with the import's rows there from the start, each run read up to 200,000
+// of them for nothing (a quarter to half a second of the server's CPU each
+// time, on the cores the import needs) and kept other changes waiting.
 func (r *importRun) write(ctx context.Context, tx *db.Tx) error {
 	var creates []*prepRow
 	for _, pr := range r.rows {
@@ -1451,14 +1460,21 @@ func (r *importRun) write(ctx context.Context, tx *db.Tx) error {
 	// One chunk waiting is enough: building one takes a fraction of the
 	// time writing it does.
 	ch := make(chan *chunkWrite, 1)
+	copy, at := tx.CanCopy(), tx.Now()
+	parts := []func(rows []*prepRow) *chunkWrite{
+		func(rows []*prepRow) *chunkWrite { return r.buildRecords(copy, at, rows) },
+		func(rows []*prepRow) *chunkWrite { return &chunkWrite{audit: r.buildAudit(pctx, at, rows)} },
+		func(rows []*prepRow) *chunkWrite { return r.buildOutbox(copy, at, rows) },
+	}
 	go func() {
 		defer close(ch)
-		for start, n := 0, first; start < len(creates) && pctx.Err() == nil; start, n = start+n, chunk {
-			cw := r.buildChunk(pctx, tx.CanCopy(), tx.Now(), creates[start:min(len(creates), start+n)])
-			select {
-			case ch <- cw:
-			case <-pctx.Done():
-				return
+		for _, build := range parts {
+			for start, n := 0, first; start < len(creates) && pctx.Err() == nil; start, n = start+n, chunk {
+				select {
+				case ch <- build(creates[start:min(len(creates), start+n)]):
+				case <-pctx.Done():
+					return
+				}
 			}
 		}
 	}()
@@ -1475,9 +1491,6 @@ func (r *importRun) write(ctx context.Context, tx *db.Tx) error {
 		}
 	}
 	for cw := range ch {
-		if cw.err != nil {
-			return cw.err
-		}
 		for _, rs := range cw.copies {
 			if err := tx.CopyFrom(ctx, rs.table, rs.cols, rs.rows(), rs.row); err != nil {
 				return err
@@ -1488,8 +1501,10 @@ func (r *importRun) write(ctx context.Context, tx *db.Tx) error {
 				return err
 			}
 		}
-		if err := r.s.audit.RecordPrepared(ctx, tx, cw.audit); err != nil {
-			return err
+		if cw.audit != nil {
+			if err := r.s.audit.RecordPrepared(ctx, tx, cw.audit); err != nil {
+				return err
+			}
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -1498,50 +1513,17 @@ func (r *importRun) write(ctx context.Context, tx *db.Tx) error {
 	return nil
 }
 
-// chunkWrite is one chunk of new accounts, ready to be written.
+// chunkWrite is one chunk of new accounts' rows of some tables, ready to
+// be written.
 type chunkWrite struct {
 	copies []*rowSet    // PostgreSQL: written with COPY
 	stmts  []insertStmt // SQLite: multi-row INSERTs
 	audit  *audit.Batch
-	err    error
 }
 
-// buildChunk builds the statements creating rows (outside the transaction:
-// it reads nothing from it but its time); copy: as rows for COPY.
-func (r *importRun) buildChunk(ctx context.Context, copy bool, at time.Time, rows []*prepRow) *chunkWrite {
-	now := db.Ms(at)
-	actor := r.p.UserID
-	accounts := newRowSet("accounts", `id, name, name_key, kind, uscc, industry, size, province_code, city_code, district_code, address, source, level,
-		status, tags, owner_id, department_id, needs, concerns, opinions, suggestions, created_by, created_at, updated_at`, len(rows))
-	contacts := newRowSet("contacts", "id, name, title, mobile, phone, email, wechat, notes, owner_id, department_id, created_at, updated_at", len(rows))
-	links := newRowSet("account_contacts", "account_id, contact_id, purchase_role, is_primary, created_at", len(rows))
-	events := newRowSet("timeline_events", "id, account_id, kind, ref_type, ref_id, actor_id, occurred_at, title, body, data, created_at", 2*len(rows))
-	// The search outbox (search.Index.MarkDirty, in bulk): indexed
-	// asynchronously after commit by the search.index job.
-	dirty := newRowSet("search_dirty", "doc_type, doc_id, queued_at", 2*len(rows))
-	evs := make([]audit.Event, 0, 2*len(rows))
-	for _, pr := range rows {
-		a := pr.acc
-		id := db.NewID()
-		a.ID = id
-		accounts.add(id, a.Name, pr.nameKey, a.Kind, a.USCC, a.Industry, a.Size, a.ProvinceCode, a.CityCode, a.DistrictCode,
-			a.Address, a.Source, a.Level, a.Status, encodeTags(a.Tags), a.OwnerID, pr.dept, a.Needs, a.Concerns, a.Opinions, a.Suggestions, actor, now, now)
-		evs = append(evs, audit.Event{Action: "account.import", EntityType: "account", EntityID: id,
-			Changes: createdChanges(a), Detail: map[string]any{"import_id": r.rec.ID, "row": pr.src.num}})
-		if c := pr.contact; c != nil {
-			cid := db.NewID()
-			contacts.add(cid, c.Name, c.Title, c.Mobile, c.Phone, c.Email, c.WeChat, c.Notes, a.OwnerID, pr.dept, now, now)
-			links.add(id, cid, c.PurchaseRole, c.IsPrimary, now)
-			events.add(db.NewID(), id, "contact_added", "contact", cid, actor, now, c.Name, c.Title, "", now)
-			dirty.add("contact", cid, now)
-			evs = append(evs, audit.Event{Action: "contact.create", EntityType: "contact", EntityID: cid,
-				Changes: maskedContactChanges(c), Detail: map[string]any{"account_id": id, "import_id": r.rec.ID}})
-		}
-		events.add(db.NewID(), id, "account_created", "account", id, actor, now, a.Name, "", "", now)
-		dirty.add("account", id, now)
-	}
-	cw := &chunkWrite{}
-	for _, rs := range []*rowSet{accounts, contacts, links, events, dirty} {
+// add queues rs for writing: as COPY rows, or as a multi-row INSERT.
+func (cw *chunkWrite) add(copy bool, sets ...*rowSet) *chunkWrite {
+	for _, rs := range sets {
 		switch {
 		case rs.rows() == 0:
 		case copy:
@@ -1550,8 +1532,66 @@ func (r *importRun) buildChunk(ctx context.Context, copy bool, at time.Time, row
 			cw.stmts = append(cw.stmts, buildInsert(rs))
 		}
 	}
-	cw.audit = r.s.audit.Prepare(ctx, at, evs)
 	return cw
+}
+
+// buildRecords builds the statements creating the accounts of rows, their
+// contacts and links and timeline events (outside the transaction: it
+// reads nothing from it but its time) and gives the rows their IDs; copy:
+// as rows for COPY.
+func (r *importRun) buildRecords(copy bool, at time.Time, rows []*prepRow) *chunkWrite {
+	now := db.Ms(at)
+	actor := r.p.UserID
+	accounts := newRowSet("accounts", `id, name, name_key, kind, uscc, industry, size, province_code, city_code, district_code, address, source, level,
+		status, tags, owner_id, department_id, needs, concerns, opinions, suggestions, created_by, created_at, updated_at`, len(rows))
+	contacts := newRowSet("contacts", "id, name, title, mobile, phone, email, wechat, notes, owner_id, department_id, created_at, updated_at", len(rows))
+	links := newRowSet("account_contacts", "account_id, contact_id, purchase_role, is_primary, created_at", len(rows))
+	events := newRowSet("timeline_events", "id, account_id, kind, ref_type, ref_id, actor_id, occurred_at, title, body, data, created_at", 2*len(rows))
+	for _, pr := range rows {
+		a := pr.acc
+		id := db.NewID()
+		a.ID = id
+		accounts.add(id, a.Name, pr.nameKey, a.Kind, a.USCC, a.Industry, a.Size, a.ProvinceCode, a.CityCode, a.DistrictCode,
+			a.Address, a.Source, a.Level, a.Status, encodeTags(a.Tags), a.OwnerID, pr.dept, a.Needs, a.Concerns, a.Opinions, a.Suggestions, actor, now, now)
+		if c := pr.contact; c != nil {
+			pr.cid = db.NewID()
+			contacts.add(pr.cid, c.Name, c.Title, c.Mobile, c.Phone, c.Email, c.WeChat, c.Notes, a.OwnerID, pr.dept, now, now)
+			links.add(id, pr.cid, c.PurchaseRole, c.IsPrimary, now)
+			events.add(db.NewID(), id, "contact_added", "contact", pr.cid, actor, now, c.Name, c.Title, "", now)
+		}
+		events.add(db.NewID(), id, "account_created", "account", id, actor, now, a.Name, "", "", now)
+	}
+	return (&chunkWrite{}).add(copy, accounts, contacts, links, events)
+}
+
+// buildAudit prepares the audit entries of rows already built.
+func (r *importRun) buildAudit(ctx context.Context, at time.Time, rows []*prepRow) *audit.Batch {
+	evs := make([]audit.Event, 0, 2*len(rows))
+	for _, pr := range rows {
+		a := pr.acc
+		evs = append(evs, audit.Event{Action: "account.import", EntityType: "account", EntityID: a.ID,
+			Changes: createdChanges(a), Detail: map[string]any{"import_id": r.rec.ID, "row": pr.src.num}})
+		if c := pr.contact; c != nil {
+			evs = append(evs, audit.Event{Action: "contact.create", EntityType: "contact", EntityID: pr.cid,
+				Changes: maskedContactChanges(c), Detail: map[string]any{"account_id": a.ID, "import_id": r.rec.ID}})
+		}
+	}
+	return r.s.audit.Prepare(ctx, at, evs)
+}
+
+// buildOutbox queues the documents of rows already built for search
+// indexing (search.Index.MarkDirty, in bulk): indexed asynchronously
+// after commit by the search.index job.
+func (r *importRun) buildOutbox(copy bool, at time.Time, rows []*prepRow) *chunkWrite {
+	now := db.Ms(at)
+	dirty := newRowSet("search_dirty", "doc_type, doc_id, queued_at", 2*len(rows))
+	for _, pr := range rows {
+		if pr.cid != "" {
+			dirty.add("contact", pr.cid, now)
+		}
+		dirty.add("account", pr.acc.ID, now)
+	}
+	return (&chunkWrite{}).add(copy, dirty)
 }
 
 // rowSet collects rows for one table, flat (len(cols) values per row).
