@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -607,4 +608,50 @@ func FuzzScanSheet(f *testing.F) {
 		tagName(data)
 		columnOf(data)
 	})
+}
+
+// BenchmarkReadXLSX100k reads a 100,000-row upload as the import does (the
+// upload check, whose rows the job then uses):
+//
+//	go test ./internal/customers -run '^$' -bench ReadXLSX100k
+func BenchmarkReadXLSX100k(b *testing.B) {
+	f := excelize.NewFile()
+	f.SetSheetName("Sheet1", sheetAccounts)
+	sw, err := f.NewStreamWriter(sheetAccounts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	header := []any{"客户名称", "客户类型", "统一社会信用代码", "省份", "城市", "区县", "客户来源", "客户等级", "标签", "负责人",
+		"联系人姓名", "联系人职务", "联系人手机", "联系人邮箱", "采购角色"}
+	sw.SetRow("A1", header)
+	for i := range 100000 {
+		sw.SetRow("A"+strconv.Itoa(i+2), []any{fmt.Sprintf("基准测试客户%06d有限公司", i), "企业", "", "广东", "深圳", "南山区", "展会", "B", "基准，导入", "",
+			fmt.Sprintf("联系人%d", i), "经理", fmt.Sprintf("139%08d", i), fmt.Sprintf("c%d@bench.cn", i), "决策者"})
+	}
+	if err := sw.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	buf, err := f.WriteToBuffer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.ResetTimer()
+	for range b.N {
+		t, err := readTable(data, true)
+		if err != nil || t.total != 100000 {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The rows read before the merges' pass reports are kept and added when it
+// does: the sheet tests again, with that pass reporting last.
+func TestReadXLSXMergesLate(t *testing.T) {
+	mergesHook = func() { time.Sleep(30 * time.Millisecond) }
+	defer func() { mergesHook = nil }()
+	for name, test := range map[string]func(*testing.T){"header": TestHeaderMatching, "merged": TestMergedCells, "numbers": TestNumberFormattedMobiles,
+		"hostile": TestHostileFiles, "bomb": TestZipBomb, "limit": TestRowLimit, "excelize": TestScannerMatchesExcelize, "hand": TestScannerHandWritten} {
+		t.Run(name, test)
+	}
 }
