@@ -1460,11 +1460,11 @@ func (r *importRun) write(ctx context.Context, tx *db.Tx) error {
 	// One chunk waiting is enough: building one takes a fraction of the
 	// time writing it does.
 	ch := make(chan *chunkWrite, 1)
-	copy, at := tx.CanCopy(), tx.Now()
+	useCopy, at := tx.CanCopy(), tx.Now()
 	parts := []func(rows []*prepRow) *chunkWrite{
-		func(rows []*prepRow) *chunkWrite { return r.buildRecords(copy, at, rows) },
+		func(rows []*prepRow) *chunkWrite { return r.buildRecords(useCopy, at, rows) },
 		func(rows []*prepRow) *chunkWrite { return &chunkWrite{audit: r.buildAudit(pctx, at, rows)} },
-		func(rows []*prepRow) *chunkWrite { return r.buildOutbox(copy, at, rows) },
+		func(rows []*prepRow) *chunkWrite { return r.buildOutbox(useCopy, at, rows) },
 	}
 	go func() {
 		defer close(ch)
