@@ -497,8 +497,13 @@ func (s *Service) runImportJob(ctx context.Context, j *jobs.Job) error {
 	}
 	var rec *importRecord
 	var data []byte
-	err := s.db.QueryRow(ctx, "SELECT "+importCols+", data FROM imports WHERE id = ?", pl.ImportID).Scan(
-		scanDest(&rec, &data)...)
+	var err error
+	if _, parsed := parsedUploads.Load(pl.ImportID); parsed {
+		// The upload's rows are at hand: its bytes (megabytes) are not read back.
+		rec, err = scanImport(s.db.QueryRow(ctx, "SELECT "+importCols+" FROM imports WHERE id = ?", pl.ImportID))
+	} else {
+		err = s.db.QueryRow(ctx, "SELECT "+importCols+", data FROM imports WHERE id = ?", pl.ImportID).Scan(scanDest(&rec, &data)...)
+	}
 	if isNotFound(err) {
 		return nil // deleted meanwhile
 	}
@@ -649,6 +654,12 @@ func (s *Service) processImport(ctx context.Context, rec *importRecord, data []b
 	if v, ok := parsedUploads.LoadAndDelete(rec.ID); ok {
 		t = v.(*table)
 	} else {
+		if data == nil {
+			// Dropped from parsedUploads since the job looked.
+			if err := s.db.QueryRow(ctx, "SELECT data FROM imports WHERE id = ?", rec.ID).Scan(&data); err != nil {
+				return err
+			}
+		}
 		var err error
 		if t, err = readTable(data, true); err != nil {
 			return err

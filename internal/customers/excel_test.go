@@ -20,6 +20,7 @@ import (
 	"prelude/internal/platform/db"
 	"prelude/internal/platform/db/dbtest"
 	"prelude/internal/platform/errs"
+	"prelude/internal/platform/jobs"
 	"prelude/internal/platform/search"
 )
 
@@ -654,4 +655,49 @@ func TestReadXLSXMergesLate(t *testing.T) {
 		"hostile": TestHostileFiles, "bomb": TestZipBomb, "limit": TestRowLimit, "excelize": TestScannerMatchesExcelize, "hand": TestScannerHandWritten} {
 		t.Run(name, test)
 	}
+}
+
+// A job that finds no rows parsed by its upload (run by another instance,
+// after a restart, or retried) reads the stored upload and imports it the
+// same way.
+func TestImportJobReadsStoredUpload(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		now := db.Ms(d.Now())
+		for _, q := range []string{
+			"INSERT INTO departments (id, name, created_at, updated_at) VALUES ('d1', '一部', ?, ?)",
+			`INSERT INTO users (id, username, username_key, display_name, department_id, password_hash, active, created_at, updated_at)
+				VALUES ('me', 'me', 'me', '我', 'd1', 'x', TRUE, ?, ?)`,
+		} {
+			if _, err := d.Exec(ctx, q, now, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := NewService(d, audit.New(d, []byte("0123456789abcdef0123456789abcdef")), search.New(d))
+		p := &authz.Principal{UserID: "me", Username: "me", DisplayName: "我", DepartmentID: "d1", Departments: []string{"d1"}, Scope: authz.ScopeAll,
+			Permissions: map[string]bool{authz.CustomersImport: true}}
+		s.RegisterImportJobs(jobs.New(d, nil, jobs.Options{}), func(context.Context, string) (*authz.Principal, error) { return p, nil })
+		ctx = authz.With(ctx, p)
+		data := xlsxOf(t, [][]any{{"客户名称", "联系人姓名", "联系人手机"}, {"甲公司", "王伟", "13812345678"}, {"乙公司", "", ""}}, nil)
+		im, err := s.StartImport(ctx, data, ImportOptions{Mode: "commit"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsedUploads.Delete(im.ID)
+		if err := s.runImportJob(ctx, &jobs.Job{Kind: ImportJobKind, Payload: []byte(`{"import_id":"` + im.ID + `"}`), Attempt: 1, MaxAttempts: 3}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetImport(ctx, im.ID, "")
+		if err != nil || got.Status != ImportDone || got.Counts.Created != 2 {
+			t.Fatalf("import: %+v %v", got, err)
+		}
+		var accounts, contacts int
+		var stored []byte
+		if err := d.QueryRow(ctx, "SELECT (SELECT COUNT(*) FROM accounts), (SELECT COUNT(*) FROM contacts), (SELECT data FROM imports)").Scan(&accounts, &contacts, &stored); err != nil {
+			t.Fatal(err)
+		}
+		if accounts != 2 || contacts != 1 || stored != nil {
+			t.Fatalf("%d accounts, %d contacts, upload kept: %v", accounts, contacts, stored != nil)
+		}
+	})
 }
