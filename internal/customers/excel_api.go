@@ -51,10 +51,10 @@ const (
 	maxListedErrors   = 1000 // row errors kept in the import resource (the report has all)
 	bulkChunk         = 200  // rows per multi-row INSERT (SQLite)
 	// Rows per COPY (PostgreSQL). Each COPY costs the server a fixed part
-	// (pgx describes the table first; the statement's setup, its triggers'
-	// queue): a 100,000-row import took 10.1 s of server CPU in COPYs of
-	// 1,000 rows and 8.8 in COPYs of 5,000 or 10,000. The first chunk is
-	// small so that the server starts while the next is being built.
+	// (the statement's setup and its triggers'; pgx also described the
+	// table before each): a 100,000-row import took 10.1 s of server CPU in
+	// COPYs of 1,000 rows and 8.8 in COPYs of 5,000 or 10,000. The first
+	// chunk is small so that the server starts while the next is built.
 	bulkChunkCopy      = 5000
 	bulkChunkCopyFirst = 1000
 	lookupChunk        = 2000  // values per IN (...) when looking for duplicates
