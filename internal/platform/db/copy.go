@@ -135,8 +135,9 @@ func copyEncodes(oid uint32) bool {
 }
 
 // copyEncoder streams rows in COPY's binary format, encoding them as the
-// server reads: a type switch per value where pgx's generic encoding looked
-// up a plan for each (0.6 s of CPU for a 100,000-row import).
+// server reads: a type switch per value where pgx's generic encoding looks
+// up a plan for each. Copying 100,000 rows of 14 columns took half the CPU
+// (0.04 s instead of 0.09); for an import's 9 million values, about 0.3 s.
 type copyEncoder struct {
 	oids []uint32
 	cols []string
