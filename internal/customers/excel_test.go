@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 	"prelude/internal/platform/db/dbtest"
 	"prelude/internal/platform/errs"
 	"prelude/internal/platform/jobs"
+	"prelude/internal/platform/mask"
 	"prelude/internal/platform/search"
 )
 
@@ -700,4 +702,84 @@ func TestImportJobReadsStoredUpload(t *testing.T) {
 			t.Fatalf("%d accounts, %d contacts, upload kept: %v", accounts, contacts, stored != nil)
 		}
 	})
+}
+
+// The import writes its audit entries' JSON directly; it says what the maps
+// it used to build said, encoded as audit.Record encodes them.
+func TestImportAuditJSONMatchesMaps(t *testing.T) {
+	accounts := []*Account{{}, {ID: "01939a7c-0000-7000-8000-000000000001", Name: "基准测试客户000001有限公司", Kind: "company", ProvinceCode: "440000",
+		CityCode: "440300", DistrictCode: "440305", RegionName: "广东省 深圳市 南山区", Source: "exhibition", Level: "B", Status: "prospect", OwnerID: "u1",
+		Tags: []string{"基准", "导入"}},
+		{ID: "x", Name: `A&B <"公司">`, Kind: "individual", USCC: "91350100M000100Y43", Industry: "软件\n", Size: "medium", Address: "科技园\u2028",
+			Needs: "n\t", Concerns: "c", Status: "active", OwnerID: "u2", Tags: []string{"<t>"}}}
+	var o audit.Object
+	stored := func(m map[string][2]any) string { // as audit.Record stores a map
+		if len(m) == 0 {
+			return ""
+		}
+		b, _ := json.Marshal(m)
+		return string(b)
+	}
+	for _, a := range accounts {
+		want := stored(createdChangesMap(a))
+		o.Reset() // one object for all, as the import does
+		createdChanges(&o, a)
+		if got := o.JSON(); got != want {
+			t.Errorf("account changes\n got %s\nwant %s", got, want)
+		}
+	}
+	for _, c := range []*ContactInput{{}, {Name: "王伟", Title: "总监", Mobile: "13812345678", Phone: "0755-12345678", Email: "w@x.cn", WeChat: "wang_wei",
+		PurchaseRole: "user", IsPrimary: true}, {Name: "<&>", Email: "bad"}} {
+		want := stored(maskedContactChangesMap(c))
+		o.Reset()
+		maskedContactChanges(&o, c)
+		if got := o.JSON(); got != want {
+			t.Errorf("contact changes\n got %s\nwant %s", got, want)
+		}
+	}
+}
+
+// createdChangesMap is what the import audited for a new account before
+// its changes were written as JSON directly.
+func createdChangesMap(a *Account) map[string][2]any {
+	m := map[string][2]any{}
+	set := func(k string, v string) {
+		if v != "" {
+			m[k] = [2]any{nil, v}
+		}
+	}
+	set("id", a.ID)
+	set("name", a.Name)
+	set("kind", a.Kind)
+	set("uscc", a.USCC)
+	set("industry", a.Industry)
+	set("size", a.Size)
+	set("province_code", a.ProvinceCode)
+	set("city_code", a.CityCode)
+	set("district_code", a.DistrictCode)
+	set("region_name", a.RegionName)
+	set("address", a.Address)
+	set("source", a.Source)
+	set("level", a.Level)
+	set("status", a.Status)
+	set("owner_id", a.OwnerID)
+	set("needs", a.Needs)
+	set("concerns", a.Concerns)
+	if len(a.Tags) > 0 {
+		m["tags"] = [2]any{nil, a.Tags}
+	}
+	return m
+}
+
+// maskedContactChangesMap is what the import audited for a new contact.
+func maskedContactChangesMap(c *ContactInput) map[string][2]any {
+	m := map[string][2]any{}
+	for k, v := range map[string]string{"name": c.Name, "title": c.Title, "mobile": mask.Mobile(c.Mobile), "phone": mask.Mobile(c.Phone),
+		"email": mask.Email(c.Email), "wechat": mask.Mobile(c.WeChat), "purchase_role": c.PurchaseRole} {
+		if v != "" {
+			m[k] = [2]any{nil, v}
+		}
+	}
+	m["is_primary"] = [2]any{nil, c.IsPrimary}
+	return m
 }

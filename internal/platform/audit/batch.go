@@ -59,7 +59,7 @@ func (l *Log) Prepare(ctx context.Context, at time.Time, evs []Event) *Batch {
 			evIP = ev.IP
 		}
 		id := db.NewID()
-		ch, de := encodeJSON(ev.Changes), encodeJSON(ev.Detail)
+		ch, de := ev.encoded()
 		mac := m.entryMAC(id, ms, actorID, name, ev.Action, ev.EntityType, ev.EntityID, evIP, rid, ch, de)
 		args = append(args, id, ms, actorID, name, ev.Action, ev.EntityType, ev.EntityID, evIP, rid, ch, de, mac)
 	}

@@ -31,6 +31,92 @@ func encodeJSON(v any) string {
 	return string(b)
 }
 
+// encoded is the event's changes and detail as stored.
+func (ev *Event) encoded() (changes, detail string) {
+	changes, detail = ev.ChangesJSON, ev.DetailJSON
+	if changes == "" {
+		changes = encodeJSON(ev.Changes)
+	}
+	if detail == "" {
+		detail = encodeJSON(ev.Detail)
+	}
+	return changes, detail
+}
+
+// Object builds the JSON of an entry's changes or detail member by member,
+// exactly as the map with those members would be encoded. Members must be
+// added in the order encoding/json writes a map's keys (byte-wise
+// ascending); a key out of order panics, a programming error. Reset lets
+// one Object (and its buffer) serve entry after entry.
+type Object struct {
+	b    []byte
+	last string
+}
+
+// Reset empties the object.
+func (o *Object) Reset() { o.b, o.last = o.b[:0], "" }
+
+func (o *Object) key(k string) {
+	if len(o.b) == 0 {
+		o.b = append(o.b, '{')
+	} else {
+		if k <= o.last {
+			panic("audit: Object key " + strconv.Quote(k) + " after " + strconv.Quote(o.last))
+		}
+		o.b = append(o.b, ',')
+	}
+	o.last = k
+	o.b = appendString(o.b, k)
+	o.b = append(o.b, ':')
+}
+
+// Created adds a created field's change, [null, v].
+func (o *Object) Created(k, v string) {
+	o.key(k)
+	o.b = append(o.b, "[null,"...)
+	o.b = appendString(o.b, v)
+	o.b = append(o.b, ']')
+}
+
+// CreatedList adds a created list field's change, [null, [v...]].
+func (o *Object) CreatedList(k string, vs []string) {
+	o.key(k)
+	o.b = append(o.b, "[null,"...)
+	o.b, _ = appendJSON(o.b, vs)
+	o.b = append(o.b, ']')
+}
+
+// CreatedBool adds a created flag's change, [null, v].
+func (o *Object) CreatedBool(k string, v bool) {
+	o.key(k)
+	o.b = append(o.b, "[null,"...)
+	o.b = strconv.AppendBool(o.b, v)
+	o.b = append(o.b, ']')
+}
+
+// Text adds a string member.
+func (o *Object) Text(k, v string) {
+	o.key(k)
+	o.b = appendString(o.b, v)
+}
+
+// Int adds a number member.
+func (o *Object) Int(k string, v int64) {
+	o.key(k)
+	o.b = strconv.AppendInt(o.b, v, 10)
+}
+
+// JSON is the object's text; "" for no members, as for an empty map.
+func (o *Object) JSON() string {
+	if len(o.b) == 0 {
+		return ""
+	}
+	o.b = append(o.b, '}')
+	s := string(o.b)
+	o.b = o.b[:len(o.b)-1]
+	return s
+}
+
 // appendJSON appends v as json.Marshal would, for the kinds of values it
 // knows; ok is false (and b unusable) for any other, anywhere inside v.
 func appendJSON(b []byte, v any) (_ []byte, ok bool) {

@@ -112,3 +112,26 @@ func BenchmarkEncodeChanges(b *testing.B) {
 		}
 	})
 }
+
+// An Object writes what encoding the equivalent map writes.
+func TestObjectMatchesMap(t *testing.T) {
+	var o Object
+	if o.JSON() != "" {
+		t.Fatal("empty object")
+	}
+	o.Created("a<b", "x\"y")
+	o.CreatedBool("flag", false)
+	o.Int("n", -12)
+	o.CreatedList("tags", []string{"基准", "&"})
+	o.Text("z", "\u2028\xff")
+	want := encodeJSON(map[string]any{"a<b": [2]any{nil, "x\"y"}, "flag": [2]any{nil, false}, "n": -12, "tags": [2]any{nil, []string{"基准", "&"}}, "z": "\u2028\xff"})
+	if got := o.JSON(); got != want {
+		t.Fatalf("got %s\nwant %s", got, want)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("a key out of order was taken")
+		}
+	}()
+	o.Text("y", "")
+}
