@@ -17,6 +17,7 @@ import (
 	"io"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -474,29 +475,138 @@ func readXLSX(data []byte, keep bool) (*table, error) {
 			return nil, invalidFile()
 		}
 	}
-	merges, err := mergedRanges(sf)
-	if err != nil {
-		return nil, err
-	}
+	// The merged cells, listed after the rows, are found by a second pass
+	// over the sheet. It runs alongside the main pass, which keeps the rows
+	// it reads meanwhile until the merges are known (usually a small
+	// share), and the main pass inflates the sheet ahead of its scanner:
+	// for a 100,000-row upload, both waited in turn.
+	merged := make(chan mergeResult, 1)
+	go func() {
+		defer func() {
+			if recover() != nil {
+				merged <- mergeResult{err: invalidFile()}
+			}
+		}()
+		rs, err := mergedRanges(sf)
+		if mergesHook != nil {
+			mergesHook()
+		}
+		merged <- mergeResult{rs, err}
+	}()
 	rc, err := sf.Open()
 	if err != nil {
+		<-merged
 		return nil, invalidFile()
 	}
-	defer rc.Close()
+	sheetData := readAhead(rc)
+	defer sheetData.Close()
 	b := &tableBuilder{keep: keep, t: &table{}}
-	mf := newMergeFiller(merges)
-	err = scanSheet(rc, sst, func() int { return len(b.t.headers) }, func(num int, cells []string) error {
+	var mf *mergeFiller
+	var early []keptRow // rows read before the merges were known
+	add := func(num int, cells []string) error {
 		if b.t.headers != nil {
 			cells = mf.fill(num, b.t.headerRow, cells, len(b.t.headers))
 		} else {
 			mf.fill(num, num, nil, 0) // ranges at or above the header are not data
 		}
 		return b.add(num, cells)
+	}
+	// merges takes the merges when they are known (waiting for them if
+	// wait) and adds the rows kept meanwhile.
+	var got *mergeResult
+	merges := func(wait bool) error {
+		if got != nil {
+			return got.err
+		}
+		if wait {
+			m := <-merged
+			got = &m
+		} else {
+			select {
+			case m := <-merged:
+				got = &m
+			default:
+				return nil
+			}
+		}
+		if got.err != nil {
+			return got.err
+		}
+		mf = newMergeFiller(got.ranges)
+		for _, k := range early {
+			if err := add(k.num, k.cells); err != nil {
+				return err
+			}
+		}
+		early = nil
+		return nil
+	}
+	err = scanSheet(sheetData, sst, func() int { return len(b.t.headers) }, func(num int, cells []string) error {
+		// Past a bound the pass waits for the merges: kept rows are memory.
+		if err := merges(len(early) >= maxEarlyRows); err != nil {
+			return err
+		}
+		if mf == nil {
+			early = append(early, keptRow{num, slices.Clone(cells)})
+			return nil
+		}
+		return add(num, cells)
 	})
+	// A problem with the merges, or with a row kept before they were
+	// known, comes first: it was first when the merges' pass ran first.
+	if merr := merges(true); merr != nil {
+		return nil, merr
+	}
 	if err != nil {
 		return nil, err
 	}
 	return b.finish()
+}
+
+// mergesHook, when set (by tests), runs before the merges' pass reports.
+var mergesHook func()
+
+type mergeResult struct {
+	ranges []cellRange
+	err    error
+}
+
+// maxEarlyRows bounds the rows kept while the merges are not known.
+const maxEarlyRows = 20000
+
+type keptRow struct {
+	num   int
+	cells []string
+}
+
+// readAhead inflates r in a goroutine, a buffer ahead of the reader.
+// Closing the result stops the goroutine (and closes r).
+func readAhead(r io.ReadCloser) io.ReadCloser {
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if recover() != nil {
+				pw.CloseWithError(errBadXML)
+			}
+		}()
+		_, err := io.CopyBuffer(pw, r, make([]byte, 64<<10))
+		pw.CloseWithError(err) // nil: EOF
+	}()
+	return &aheadReader{PipeReader: pr, src: r, done: done}
+}
+
+type aheadReader struct {
+	*io.PipeReader
+	src  io.Closer
+	done chan struct{}
+}
+
+func (a *aheadReader) Close() error {
+	a.PipeReader.Close() // unblocks the goroutine's write
+	<-a.done
+	return a.src.Close()
 }
 
 func tooBig() *errs.Error {

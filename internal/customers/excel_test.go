@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -19,6 +21,8 @@ import (
 	"prelude/internal/platform/db"
 	"prelude/internal/platform/db/dbtest"
 	"prelude/internal/platform/errs"
+	"prelude/internal/platform/jobs"
+	"prelude/internal/platform/mask"
 	"prelude/internal/platform/search"
 )
 
@@ -607,4 +611,175 @@ func FuzzScanSheet(f *testing.F) {
 		tagName(data)
 		columnOf(data)
 	})
+}
+
+// BenchmarkReadXLSX100k reads a 100,000-row upload as the import does (the
+// upload check, whose rows the job then uses):
+//
+//	go test ./internal/customers -run '^$' -bench ReadXLSX100k
+func BenchmarkReadXLSX100k(b *testing.B) {
+	f := excelize.NewFile()
+	f.SetSheetName("Sheet1", sheetAccounts)
+	sw, err := f.NewStreamWriter(sheetAccounts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	header := []any{"客户名称", "客户类型", "统一社会信用代码", "省份", "城市", "区县", "客户来源", "客户等级", "标签", "负责人",
+		"联系人姓名", "联系人职务", "联系人手机", "联系人邮箱", "采购角色"}
+	sw.SetRow("A1", header)
+	for i := range 100000 {
+		sw.SetRow("A"+strconv.Itoa(i+2), []any{fmt.Sprintf("基准测试客户%06d有限公司", i), "企业", "", "广东", "深圳", "南山区", "展会", "B", "基准，导入", "",
+			fmt.Sprintf("联系人%d", i), "经理", fmt.Sprintf("139%08d", i), fmt.Sprintf("c%d@bench.cn", i), "决策者"})
+	}
+	if err := sw.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	buf, err := f.WriteToBuffer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.ResetTimer()
+	for range b.N {
+		t, err := readTable(data, true)
+		if err != nil || t.total != 100000 {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The rows read before the merges' pass reports are kept and added when it
+// does: the sheet tests again, with that pass reporting last.
+func TestReadXLSXMergesLate(t *testing.T) {
+	mergesHook = func() { time.Sleep(30 * time.Millisecond) }
+	defer func() { mergesHook = nil }()
+	for name, test := range map[string]func(*testing.T){"header": TestHeaderMatching, "merged": TestMergedCells, "numbers": TestNumberFormattedMobiles,
+		"hostile": TestHostileFiles, "bomb": TestZipBomb, "limit": TestRowLimit, "excelize": TestScannerMatchesExcelize, "hand": TestScannerHandWritten} {
+		t.Run(name, test)
+	}
+}
+
+// A job that finds no rows parsed by its upload (run by another instance,
+// after a restart, or retried) reads the stored upload and imports it the
+// same way.
+func TestImportJobReadsStoredUpload(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		now := db.Ms(d.Now())
+		for _, q := range []string{
+			"INSERT INTO departments (id, name, created_at, updated_at) VALUES ('d1', '一部', ?, ?)",
+			`INSERT INTO users (id, username, username_key, display_name, department_id, password_hash, active, created_at, updated_at)
+				VALUES ('me', 'me', 'me', '我', 'd1', 'x', TRUE, ?, ?)`,
+		} {
+			if _, err := d.Exec(ctx, q, now, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := NewService(d, audit.New(d, []byte("0123456789abcdef0123456789abcdef")), search.New(d))
+		p := &authz.Principal{UserID: "me", Username: "me", DisplayName: "我", DepartmentID: "d1", Departments: []string{"d1"}, Scope: authz.ScopeAll,
+			Permissions: map[string]bool{authz.CustomersImport: true}}
+		s.RegisterImportJobs(jobs.New(d, nil, jobs.Options{}), func(context.Context, string) (*authz.Principal, error) { return p, nil })
+		ctx = authz.With(ctx, p)
+		data := xlsxOf(t, [][]any{{"客户名称", "联系人姓名", "联系人手机"}, {"甲公司", "王伟", "13812345678"}, {"乙公司", "", ""}}, nil)
+		im, err := s.StartImport(ctx, data, ImportOptions{Mode: "commit"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsedUploads.Delete(im.ID)
+		if err := s.runImportJob(ctx, &jobs.Job{Kind: ImportJobKind, Payload: []byte(`{"import_id":"` + im.ID + `"}`), Attempt: 1, MaxAttempts: 3}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetImport(ctx, im.ID, "")
+		if err != nil || got.Status != ImportDone || got.Counts.Created != 2 {
+			t.Fatalf("import: %+v %v", got, err)
+		}
+		var accounts, contacts int
+		var stored []byte
+		if err := d.QueryRow(ctx, "SELECT (SELECT COUNT(*) FROM accounts), (SELECT COUNT(*) FROM contacts), (SELECT data FROM imports)").Scan(&accounts, &contacts, &stored); err != nil {
+			t.Fatal(err)
+		}
+		if accounts != 2 || contacts != 1 || stored != nil {
+			t.Fatalf("%d accounts, %d contacts, upload kept: %v", accounts, contacts, stored != nil)
+		}
+	})
+}
+
+// The import writes its audit entries' JSON directly; it says what the maps
+// it used to build said, encoded as audit.Record encodes them.
+func TestImportAuditJSONMatchesMaps(t *testing.T) {
+	accounts := []*Account{{}, {ID: "01939a7c-0000-7000-8000-000000000001", Name: "基准测试客户000001有限公司", Kind: "company", ProvinceCode: "440000",
+		CityCode: "440300", DistrictCode: "440305", RegionName: "广东省 深圳市 南山区", Source: "exhibition", Level: "B", Status: "prospect", OwnerID: "u1",
+		Tags: []string{"基准", "导入"}},
+		{ID: "x", Name: `A&B <"公司">`, Kind: "individual", USCC: "91350100M000100Y43", Industry: "软件\n", Size: "medium", Address: "科技园\u2028",
+			Needs: "n\t", Concerns: "c", Status: "active", OwnerID: "u2", Tags: []string{"<t>"}}}
+	var o audit.Object
+	stored := func(m map[string][2]any) string { // as audit.Record stores a map
+		if len(m) == 0 {
+			return ""
+		}
+		b, _ := json.Marshal(m)
+		return string(b)
+	}
+	for _, a := range accounts {
+		want := stored(createdChangesMap(a))
+		o.Reset() // one object for all, as the import does
+		createdChanges(&o, a)
+		if got := o.JSON(); got != want {
+			t.Errorf("account changes\n got %s\nwant %s", got, want)
+		}
+	}
+	for _, c := range []*ContactInput{{}, {Name: "王伟", Title: "总监", Mobile: "13812345678", Phone: "0755-12345678", Email: "w@x.cn", WeChat: "wang_wei",
+		PurchaseRole: "user", IsPrimary: true}, {Name: "<&>", Email: "bad"}} {
+		want := stored(maskedContactChangesMap(c))
+		o.Reset()
+		maskedContactChanges(&o, c)
+		if got := o.JSON(); got != want {
+			t.Errorf("contact changes\n got %s\nwant %s", got, want)
+		}
+	}
+}
+
+// createdChangesMap is what the import audited for a new account before
+// its changes were written as JSON directly.
+func createdChangesMap(a *Account) map[string][2]any {
+	m := map[string][2]any{}
+	set := func(k string, v string) {
+		if v != "" {
+			m[k] = [2]any{nil, v}
+		}
+	}
+	set("id", a.ID)
+	set("name", a.Name)
+	set("kind", a.Kind)
+	set("uscc", a.USCC)
+	set("industry", a.Industry)
+	set("size", a.Size)
+	set("province_code", a.ProvinceCode)
+	set("city_code", a.CityCode)
+	set("district_code", a.DistrictCode)
+	set("region_name", a.RegionName)
+	set("address", a.Address)
+	set("source", a.Source)
+	set("level", a.Level)
+	set("status", a.Status)
+	set("owner_id", a.OwnerID)
+	set("needs", a.Needs)
+	set("concerns", a.Concerns)
+	if len(a.Tags) > 0 {
+		m["tags"] = [2]any{nil, a.Tags}
+	}
+	return m
+}
+
+// maskedContactChangesMap is what the import audited for a new contact.
+func maskedContactChangesMap(c *ContactInput) map[string][2]any {
+	m := map[string][2]any{}
+	for k, v := range map[string]string{"name": c.Name, "title": c.Title, "mobile": mask.Mobile(c.Mobile), "phone": mask.Mobile(c.Phone),
+		"email": mask.Email(c.Email), "wechat": mask.Mobile(c.WeChat), "purchase_role": c.PurchaseRole} {
+		if v != "" {
+			m[k] = [2]any{nil, v}
+		}
+	}
+	m["is_primary"] = [2]any{nil, c.IsPrimary}
+	return m
 }

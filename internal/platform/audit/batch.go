@@ -49,6 +49,7 @@ func (l *Log) Prepare(ctx context.Context, at time.Time, evs []Event) *Batch {
 	const cols = 12
 	n := len(evs)
 	args := make([]any, 0, n*cols)
+	m := l.newMACer()
 	for _, ev := range evs {
 		name, evIP := actorName, ip
 		if ev.ActorName != "" {
@@ -58,8 +59,8 @@ func (l *Log) Prepare(ctx context.Context, at time.Time, evs []Event) *Batch {
 			evIP = ev.IP
 		}
 		id := db.NewID()
-		ch, de := encodeJSON(ev.Changes), encodeJSON(ev.Detail)
-		mac := l.entryMAC(id, ms, actorID, name, ev.Action, ev.EntityType, ev.EntityID, evIP, rid, ch, de)
+		ch, de := ev.encoded()
+		mac := m.entryMAC(id, ms, actorID, name, ev.Action, ev.EntityType, ev.EntityID, evIP, rid, ch, de)
 		args = append(args, id, ms, actorID, name, ev.Action, ev.EntityType, ev.EntityID, evIP, rid, ch, de, mac)
 	}
 	b := &Batch{}
