@@ -25,6 +25,9 @@ func benchMessages() int {
 	return 200_000
 }
 
+// benchAgents is how many agents generateInbox creates.
+const benchAgents = 20
+
 // generateInbox writes a realistic inbox straight into the tables: agents
 // spread over departments, ten messages per inquiry, a third still active,
 // due times spread around now. It returns the agents.
@@ -36,7 +39,7 @@ func generateInbox(b *testing.B, e *servertest.Env, admin *servertest.Client, me
 	for i := range 5 {
 		depts = append(depts, e.Department(admin, fmt.Sprint("基准部", i), root))
 	}
-	for i := range 20 {
+	for i := range benchAgents {
 		agents = append(agents, e.User(admin, fmt.Sprint("bench.", i), []string{"presales"}, depts[i%len(depts)]))
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -107,15 +110,7 @@ func p99(lat []time.Duration) float64 {
 func BenchmarkInboxList(b *testing.B) {
 	for _, name := range []string{"sqlite", "postgres"} {
 		b.Run(name, func(b *testing.B) {
-			var d *db.DB
-			if name == "sqlite" {
-				d = dbtest.OpenSQLite(b, dbtest.Options{})
-			} else {
-				d = dbtest.OpenPostgres(b, dbtest.Options{})
-			}
-			e := servertest.Start(b, d)
-			admin := e.Admin()
-			agents := generateInbox(b, e, admin, benchMessages())
+			d, _, admin, agents := benchInbox(b, name)
 			for _, view := range []string{"mine", "all", "breaching", "team"} {
 				b.Run(view, func(b *testing.B) {
 					c := agents[3]
