@@ -3,6 +3,7 @@ package httpx
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -20,6 +21,59 @@ import (
 // control characters escaped, \b \f \n \r \t in short form; invalid UTF-8
 // as \ufffd; U+2028 and U+2029 escaped for JavaScript.
 func AppendJSONString(b []byte, s string) []byte {
+	// Most strings need no escaping: one pass by table finds them, and
+	// they are copied whole (byte by byte with the checks below they were
+	// half of writing an inbox page).
+	seen := byte(0)
+	i := 0
+	for ; i < len(s); i++ {
+		k := jsonByteClass[s[i]]
+		if k == 0 {
+			break
+		}
+		seen |= k
+	}
+	if i == len(s) && (seen&2 == 0 || (utf8.ValidString(s) && !hasLineSeparator(s))) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return appendJSONStringEscaped(b, s)
+}
+
+// jsonByteClass is 1 for an ASCII byte AppendJSONString copies as it is,
+// 2 for a byte of a multi-byte sequence (copied if the string is valid
+// UTF-8 without U+2028 or U+2029), 0 for a byte it escapes.
+var jsonByteClass = func() (t [256]byte) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = 1
+	}
+	for _, c := range `"\<>&` {
+		t[c] = 0
+	}
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = 2
+	}
+	return t
+}()
+
+// hasLineSeparator reports whether s holds U+2028 or U+2029 (E2 80 A8/A9).
+func hasLineSeparator(s string) bool {
+	for {
+		i := strings.IndexByte(s, 0xe2)
+		if i < 0 || i+2 >= len(s) {
+			return false
+		}
+		if s[i+1] == 0x80 && (s[i+2] == 0xa8 || s[i+2] == 0xa9) {
+			return true
+		}
+		s = s[i+1:]
+	}
+}
+
+// appendJSONStringEscaped is AppendJSONString for a string that needs
+// escaping somewhere.
+func appendJSONStringEscaped(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
