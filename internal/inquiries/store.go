@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -17,60 +18,65 @@ import (
 // first query argument). inList marks the ones the inbox list reads: the
 // SLA job's alarm times and the policy's targets are only needed to move
 // an inquiry's SLA on, and on SQLite every column of fifty rows costs
-// three or four calls into the library, each taking its lock.
+// calls into the library, each taking the connection's lock: one for a
+// NULL, two for a number, three for a text, even an empty one. So the
+// list reads the texts that are mostly empty in its views (no customer
+// linked, no consultation before closing, no mailbox but for email) as
+// NULL when empty (listExpr); their destinations take either.
 var inquiryColumns = []struct {
-	expr   string
-	dest   func(s *inquiryScan) any
-	inList bool
+	expr     string
+	listExpr string // the list's expression, when not expr
+	dest     func(s *inquiryScan) any
+	inList   bool
 }{
-	{"i.id", func(s *inquiryScan) any { return &s.in.ID }, true},
-	{"i.subject", func(s *inquiryScan) any { return &s.in.Subject }, true},
-	{"i.channel", func(s *inquiryScan) any { return &s.in.Channel }, true},
-	{"i.priority", func(s *inquiryScan) any { return &s.in.Priority }, true},
-	{"i.status", func(s *inquiryScan) any { return &s.in.Status }, true},
-	{"i.active", func(s *inquiryScan) any { return &s.st.Active }, true},
-	{"i.account_id", func(s *inquiryScan) any { return &s.account }, true},
-	{"COALESCE(a.name, '')", func(s *inquiryScan) any { return &s.in.AccountName }, true},
-	{"i.contact_id", func(s *inquiryScan) any { return &s.contact }, true},
-	{"COALESCE(c.name, '')", func(s *inquiryScan) any { return &s.in.ContactName }, true},
-	{"i.customer_name", func(s *inquiryScan) any { return &s.in.CustomerName }, true},
-	{"i.customer_email", func(s *inquiryScan) any { return &s.in.CustomerEmail }, true},
-	{"i.customer_phone", func(s *inquiryScan) any { return &s.in.CustomerPhone }, true},
-	{"i.assignee_id", func(s *inquiryScan) any { return &s.assignee }, true},
-	{"COALESCE(u.display_name, '')", func(s *inquiryScan) any { return &s.in.AssigneeName }, true},
-	{"i.department_id", func(s *inquiryScan) any { return &s.dept }, true},
-	{"i.mailbox_id", func(s *inquiryScan) any { return &s.in.MailboxID }, true},
-	{"i.message_count", func(s *inquiryScan) any { return &s.messageCount }, true},
-	{"i.last_message_at", func(s *inquiryScan) any { return &s.lastMsg }, true},
-	{"i.last_inbound_at", func(s *inquiryScan) any { return &s.lastIn }, true},
-	{"COALESCE(i.sla_policy_id, '')", func(s *inquiryScan) any { return &s.in.SLA.PolicyID }, true},
-	{"i.first_response_due", func(s *inquiryScan) any { return &s.firstDue }, true},
-	{"i.first_response_at", func(s *inquiryScan) any { return &s.firstAt }, true},
-	{"i.next_response_due", func(s *inquiryScan) any { return &s.nextDue }, true},
-	{"i.resolution_due", func(s *inquiryScan) any { return &s.resDue }, true},
-	{"i.resolved_at", func(s *inquiryScan) any { return &s.resolvedAt }, true},
-	{"i.paused_at", func(s *inquiryScan) any { return &s.pausedAt }, true},
-	{"i.paused_ms", func(s *inquiryScan) any { return &s.pausedMs }, true},
-	{"i.due_at", func(s *inquiryScan) any { return &s.dueAt }, true},
-	{"i.due_kind", func(s *inquiryScan) any { return &s.st.DueKind }, true},
-	{"i.warn_at", func(s *inquiryScan) any { return &s.warnAt }, false},
-	{"i.breach_at", func(s *inquiryScan) any { return &s.breachAt }, false},
-	{"i.warned_due", func(s *inquiryScan) any { return &s.warnedDue }, false},
-	{"COALESCE(p.first_response_min, 0)", func(s *inquiryScan) any { return &s.firstMin }, false},
-	{"COALESCE(p.next_response_min, 0)", func(s *inquiryScan) any { return &s.nextMin }, false},
-	{"COALESCE(p.resolution_min, 0)", func(s *inquiryScan) any { return &s.resolutionMin }, false},
-	{"COALESCE(p.warn_before_min, 0)", func(s *inquiryScan) any { return &s.warnMin }, true},
-	{"i.question", func(s *inquiryScan) any { return &s.cons.Question }, true},
-	{"i.answer", func(s *inquiryScan) any { return &s.cons.Answer }, true},
-	{"i.outcome", func(s *inquiryScan) any { return &s.cons.Outcome }, true},
-	{"i.follow_up_at", func(s *inquiryScan) any { return &s.followUp }, true},
-	{"i.follow_up_task_id", func(s *inquiryScan) any { return &s.followTask }, true},
-	{"i.closed_by", func(s *inquiryScan) any { return &s.closedBy }, true},
-	{"i.closed_at", func(s *inquiryScan) any { return &s.closedAt }, true},
-	{"i.version", func(s *inquiryScan) any { return &s.in.Version }, true},
-	{"i.created_at", func(s *inquiryScan) any { return &s.created }, true},
-	{"i.updated_at", func(s *inquiryScan) any { return &s.updated }, true},
-	{"r.read_at", func(s *inquiryScan) any { return &s.readAt }, true},
+	{"i.id", "", func(s *inquiryScan) any { return &s.in.ID }, true},
+	{"i.subject", "", func(s *inquiryScan) any { return &s.in.Subject }, true},
+	{"i.channel", "", func(s *inquiryScan) any { return &s.in.Channel }, true},
+	{"i.priority", "", func(s *inquiryScan) any { return &s.in.Priority }, true},
+	{"i.status", "", func(s *inquiryScan) any { return &s.in.Status }, true},
+	{"i.active", "", func(s *inquiryScan) any { return &s.st.Active }, true},
+	{"i.account_id", "", func(s *inquiryScan) any { return &s.account }, true},
+	{"COALESCE(a.name, '')", "a.name", func(s *inquiryScan) any { return emptyIfNull{&s.in.AccountName} }, true},
+	{"i.contact_id", "", func(s *inquiryScan) any { return &s.contact }, true},
+	{"COALESCE(c.name, '')", "c.name", func(s *inquiryScan) any { return emptyIfNull{&s.in.ContactName} }, true},
+	{"i.customer_name", "", func(s *inquiryScan) any { return &s.in.CustomerName }, true},
+	{"i.customer_email", "NULLIF(i.customer_email, '')", func(s *inquiryScan) any { return emptyIfNull{&s.in.CustomerEmail} }, true},
+	{"i.customer_phone", "NULLIF(i.customer_phone, '')", func(s *inquiryScan) any { return emptyIfNull{&s.in.CustomerPhone} }, true},
+	{"i.assignee_id", "", func(s *inquiryScan) any { return &s.assignee }, true},
+	{"COALESCE(u.display_name, '')", "", func(s *inquiryScan) any { return &s.in.AssigneeName }, true},
+	{"i.department_id", "", func(s *inquiryScan) any { return &s.dept }, true},
+	{"i.mailbox_id", "NULLIF(i.mailbox_id, '')", func(s *inquiryScan) any { return emptyIfNull{&s.in.MailboxID} }, true},
+	{"i.message_count", "", func(s *inquiryScan) any { return &s.messageCount }, true},
+	{"i.last_message_at", "", func(s *inquiryScan) any { return &s.lastMsg }, true},
+	{"i.last_inbound_at", "", func(s *inquiryScan) any { return &s.lastIn }, true},
+	{"COALESCE(i.sla_policy_id, '')", "", func(s *inquiryScan) any { return &s.in.SLA.PolicyID }, true},
+	{"i.first_response_due", "", func(s *inquiryScan) any { return &s.firstDue }, true},
+	{"i.first_response_at", "", func(s *inquiryScan) any { return &s.firstAt }, true},
+	{"i.next_response_due", "", func(s *inquiryScan) any { return &s.nextDue }, true},
+	{"i.resolution_due", "", func(s *inquiryScan) any { return &s.resDue }, true},
+	{"i.resolved_at", "", func(s *inquiryScan) any { return &s.resolvedAt }, true},
+	{"i.paused_at", "", func(s *inquiryScan) any { return &s.pausedAt }, true},
+	{"i.paused_ms", "", func(s *inquiryScan) any { return &s.pausedMs }, true},
+	{"i.due_at", "", func(s *inquiryScan) any { return &s.dueAt }, true},
+	{"i.due_kind", "", func(s *inquiryScan) any { return &s.st.DueKind }, true},
+	{"i.warn_at", "", func(s *inquiryScan) any { return &s.warnAt }, false},
+	{"i.breach_at", "", func(s *inquiryScan) any { return &s.breachAt }, false},
+	{"i.warned_due", "", func(s *inquiryScan) any { return &s.warnedDue }, false},
+	{"COALESCE(p.first_response_min, 0)", "", func(s *inquiryScan) any { return &s.firstMin }, false},
+	{"COALESCE(p.next_response_min, 0)", "", func(s *inquiryScan) any { return &s.nextMin }, false},
+	{"COALESCE(p.resolution_min, 0)", "", func(s *inquiryScan) any { return &s.resolutionMin }, false},
+	{"COALESCE(p.warn_before_min, 0)", "", func(s *inquiryScan) any { return &s.warnMin }, true},
+	{"i.question", "NULLIF(i.question, '')", func(s *inquiryScan) any { return emptyIfNull{&s.cons.Question} }, true},
+	{"i.answer", "NULLIF(i.answer, '')", func(s *inquiryScan) any { return emptyIfNull{&s.cons.Answer} }, true},
+	{"i.outcome", "NULLIF(i.outcome, '')", func(s *inquiryScan) any { return emptyIfNull{&s.cons.Outcome} }, true},
+	{"i.follow_up_at", "", func(s *inquiryScan) any { return &s.followUp }, true},
+	{"i.follow_up_task_id", "", func(s *inquiryScan) any { return &s.followTask }, true},
+	{"i.closed_by", "NULLIF(i.closed_by, '')", func(s *inquiryScan) any { return emptyIfNull{&s.closedBy} }, true},
+	{"i.closed_at", "", func(s *inquiryScan) any { return &s.closedAt }, true},
+	{"i.version", "", func(s *inquiryScan) any { return &s.in.Version }, true},
+	{"i.created_at", "", func(s *inquiryScan) any { return &s.created }, true},
+	{"i.updated_at", "", func(s *inquiryScan) any { return &s.updated }, true},
+	{"r.read_at", "", func(s *inquiryScan) any { return &s.readAt }, true},
 }
 
 // inquiryCols and listCols are inquiryColumns' expressions: all of them,
@@ -86,9 +92,30 @@ func selectList(list bool) string {
 		if b.Len() > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(c.expr)
+		if list && c.listExpr != "" {
+			b.WriteString(c.listExpr)
+		} else {
+			b.WriteString(c.expr)
+		}
 	}
 	return b.String()
+}
+
+// emptyIfNull scans a text into the string it points to, NULL as "".
+type emptyIfNull struct{ p *string }
+
+func (e emptyIfNull) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*e.p = ""
+	case string:
+		*e.p = v
+	case []byte:
+		*e.p = string(v)
+	default:
+		return fmt.Errorf("inquiries: cannot scan %T into a string", src)
+	}
+	return nil
 }
 
 const inquiryFrom = ` FROM inquiries i LEFT JOIN accounts a ON a.id = i.account_id LEFT JOIN contacts c ON c.id = i.contact_id
