@@ -14,6 +14,7 @@ import (
 //
 //	PRELUDE_TEST_DATABASE_URL=…&application_name=x go test ./internal/server/ -run '^$' -bench InboxPageInProcess -benchtime 2000x
 func BenchmarkInboxPageInProcess(b *testing.B) {
+	benchGCAsServe(b)
 	for _, name := range []string{"sqlite", "postgres"} {
 		b.Run(name, func(b *testing.B) {
 			d, e, admin, agents := benchInbox(b, name)

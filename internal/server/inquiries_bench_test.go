@@ -108,6 +108,7 @@ func p99(lat []time.Duration) float64 {
 //
 //	PRELUDE_BENCH_MESSAGES=1000000 PRELUDE_TEST_DATABASE_URL=… go test ./internal/server/ -run '^$' -bench InboxList -benchtime 400x
 func BenchmarkInboxList(b *testing.B) {
+	benchGCAsServe(b)
 	for _, name := range []string{"sqlite", "postgres"} {
 		b.Run(name, func(b *testing.B) {
 			d, _, admin, agents := benchInbox(b, name)
