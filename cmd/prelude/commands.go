@@ -49,7 +49,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	// collections halves that; memory under load grows with it, idle memory
 	// does not. GOGC in the environment still decides.
 	if getenv("GOGC") == "" {
-		debug.SetGCPercent(200)
+		debug.SetGCPercent(server.GCPercent)
 	}
 	start := time.Now()
 	srv, err := server.Open(ctx, cfg, log)

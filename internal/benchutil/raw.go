@@ -52,7 +52,7 @@ func OpenRaw(ctx context.Context, cfg RawConfig) (*Raw, error) {
 			return nil, err
 		}
 		pool.SetMaxOpenConns(32) // as Prelude's pool
-		pool.SetMaxIdleConns(16)
+		pool.SetMaxIdleConns(32)
 		r.dialect, r.write, r.read = "postgres", pool, pool
 	} else {
 		if cfg.SQLitePath == "" {

@@ -71,11 +71,13 @@ func (a *API) Routes(rt *httpx.Router) {
 				}
 				f.Within = time.Duration(n) * time.Minute
 			}
-			items, next, err := s.List(r.Context(), f, lp)
+			page := httpx.NewPageJSON()
+			next, err := s.List(r.Context(), f, lp, func(in *Inquiry) { page.Add(in.appendJSON) })
 			if err != nil {
+				page.Discard()
 				return err
 			}
-			httpx.WritePageJSON(w, items, next, len(items), appendInquiryJSON)
+			page.Write(w, next, page.Len())
 			return nil
 		})
 	rt.Handle(httpx.Route{Method: "POST", Path: "/api/v1/inquiries", Tag: "inquiries", Summary: "Open an inquiry with the customer's first message (matched to an account by email/mobile, or created on the spot)",

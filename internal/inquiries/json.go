@@ -116,6 +116,3 @@ func (c *Consultation) appendJSON(b []byte) []byte {
 	b = httpx.AppendJSONString(b, c.ClosedBy)
 	return append(b, '}')
 }
-
-// appendInquiryJSON is appendJSON in the form httpx.WritePageJSON takes.
-func appendInquiryJSON(b []byte, in *Inquiry) []byte { return in.appendJSON(b) }

@@ -79,7 +79,11 @@ func TestInquiryJSONIsEncodingJSON(t *testing.T) {
 		want := httptest.NewRecorder()
 		httpx.WriteJSON(want, 200, httpx.NewPage(page, next, len(page)))
 		got := httptest.NewRecorder()
-		httpx.WritePageJSON(got, page, next, len(page), appendInquiryJSON)
+		pj := httpx.NewPageJSON()
+		for _, in := range page {
+			pj.Add(in.appendJSON)
+		}
+		pj.Write(got, next, pj.Len())
 		if got.Body.String() != want.Body.String() {
 			t.Fatalf("page differs:\n got %s\nwant %s", got.Body, want.Body)
 		}

@@ -5,21 +5,118 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"prelude/internal/platform/db"
 	"prelude/internal/platform/mask"
 )
 
-// inquiryCols are read by scanInquiry; the last join is the caller's read
-// marker (its user id is the first query argument).
-const inquiryCols = `i.id, i.subject, i.channel, i.priority, i.status, i.active, i.account_id, COALESCE(a.name, ''), i.contact_id, COALESCE(c.name, ''),
-	i.customer_name, i.customer_email, i.customer_phone, i.assignee_id, COALESCE(u.display_name, ''), i.department_id, i.mailbox_id,
-	i.message_count, i.last_message_at, i.last_inbound_at, COALESCE(i.sla_policy_id, ''), i.first_response_due, i.first_response_at,
-	i.next_response_due, i.resolution_due, i.resolved_at, i.paused_at, i.paused_ms, i.due_at, i.due_kind, i.warn_at, i.breach_at, i.warned_due,
-	COALESCE(p.first_response_min, 0), COALESCE(p.next_response_min, 0), COALESCE(p.resolution_min, 0), COALESCE(p.warn_before_min, 0),
-	i.question, i.answer, i.outcome, i.follow_up_at, i.follow_up_task_id, i.closed_by, i.closed_at, i.version, i.created_at, i.updated_at,
-	r.read_at`
+// inquiryColumns are what scanInquiry reads, in order, each with where
+// it goes; the last join is the caller's read marker (its user id is the
+// first query argument). inList marks the ones the inbox list reads: the
+// SLA job's alarm times and the policy's targets are only needed to move
+// an inquiry's SLA on, and on SQLite every column of fifty rows costs
+// calls into the library, each taking the connection's lock: one for a
+// NULL, two for a number, three for a text, even an empty one. So the
+// list reads the texts that are mostly empty in its views (no customer
+// linked, no consultation before closing, no mailbox but for email) as
+// NULL when empty (listExpr); their destinations take either.
+var inquiryColumns = []struct {
+	expr     string
+	listExpr string // the list's expression, when not expr
+	dest     func(s *inquiryScan) any
+	inList   bool
+}{
+	{"i.id", "", func(s *inquiryScan) any { return &s.in.ID }, true},
+	{"i.subject", "", func(s *inquiryScan) any { return &s.in.Subject }, true},
+	{"i.channel", "", func(s *inquiryScan) any { return &s.in.Channel }, true},
+	{"i.priority", "", func(s *inquiryScan) any { return &s.in.Priority }, true},
+	{"i.status", "", func(s *inquiryScan) any { return &s.in.Status }, true},
+	{"i.active", "", func(s *inquiryScan) any { return &s.st.Active }, true},
+	{"i.account_id", "", func(s *inquiryScan) any { return &s.account }, true},
+	{"COALESCE(a.name, '')", "a.name", func(s *inquiryScan) any { return emptyIfNull{&s.in.AccountName} }, true},
+	{"i.contact_id", "", func(s *inquiryScan) any { return &s.contact }, true},
+	{"COALESCE(c.name, '')", "c.name", func(s *inquiryScan) any { return emptyIfNull{&s.in.ContactName} }, true},
+	{"i.customer_name", "", func(s *inquiryScan) any { return &s.in.CustomerName }, true},
+	{"i.customer_email", "NULLIF(i.customer_email, '')", func(s *inquiryScan) any { return emptyIfNull{&s.in.CustomerEmail} }, true},
+	{"i.customer_phone", "NULLIF(i.customer_phone, '')", func(s *inquiryScan) any { return emptyIfNull{&s.in.CustomerPhone} }, true},
+	{"i.assignee_id", "", func(s *inquiryScan) any { return &s.assignee }, true},
+	{"COALESCE(u.display_name, '')", "", func(s *inquiryScan) any { return &s.in.AssigneeName }, true},
+	{"i.department_id", "", func(s *inquiryScan) any { return &s.dept }, true},
+	{"i.mailbox_id", "NULLIF(i.mailbox_id, '')", func(s *inquiryScan) any { return emptyIfNull{&s.in.MailboxID} }, true},
+	{"i.message_count", "", func(s *inquiryScan) any { return &s.messageCount }, true},
+	{"i.last_message_at", "", func(s *inquiryScan) any { return &s.lastMsg }, true},
+	{"i.last_inbound_at", "", func(s *inquiryScan) any { return &s.lastIn }, true},
+	{"COALESCE(i.sla_policy_id, '')", "", func(s *inquiryScan) any { return &s.in.SLA.PolicyID }, true},
+	{"i.first_response_due", "", func(s *inquiryScan) any { return &s.firstDue }, true},
+	{"i.first_response_at", "", func(s *inquiryScan) any { return &s.firstAt }, true},
+	{"i.next_response_due", "", func(s *inquiryScan) any { return &s.nextDue }, true},
+	{"i.resolution_due", "", func(s *inquiryScan) any { return &s.resDue }, true},
+	{"i.resolved_at", "", func(s *inquiryScan) any { return &s.resolvedAt }, true},
+	{"i.paused_at", "", func(s *inquiryScan) any { return &s.pausedAt }, true},
+	{"i.paused_ms", "", func(s *inquiryScan) any { return &s.pausedMs }, true},
+	{"i.due_at", "", func(s *inquiryScan) any { return &s.dueAt }, true},
+	{"i.due_kind", "", func(s *inquiryScan) any { return &s.st.DueKind }, true},
+	{"i.warn_at", "", func(s *inquiryScan) any { return &s.warnAt }, false},
+	{"i.breach_at", "", func(s *inquiryScan) any { return &s.breachAt }, false},
+	{"i.warned_due", "", func(s *inquiryScan) any { return &s.warnedDue }, false},
+	{"COALESCE(p.first_response_min, 0)", "", func(s *inquiryScan) any { return &s.firstMin }, false},
+	{"COALESCE(p.next_response_min, 0)", "", func(s *inquiryScan) any { return &s.nextMin }, false},
+	{"COALESCE(p.resolution_min, 0)", "", func(s *inquiryScan) any { return &s.resolutionMin }, false},
+	{"COALESCE(p.warn_before_min, 0)", "", func(s *inquiryScan) any { return &s.warnMin }, true},
+	{"i.question", "NULLIF(i.question, '')", func(s *inquiryScan) any { return emptyIfNull{&s.cons.Question} }, true},
+	{"i.answer", "NULLIF(i.answer, '')", func(s *inquiryScan) any { return emptyIfNull{&s.cons.Answer} }, true},
+	{"i.outcome", "NULLIF(i.outcome, '')", func(s *inquiryScan) any { return emptyIfNull{&s.cons.Outcome} }, true},
+	{"i.follow_up_at", "", func(s *inquiryScan) any { return &s.followUp }, true},
+	{"i.follow_up_task_id", "", func(s *inquiryScan) any { return &s.followTask }, true},
+	{"i.closed_by", "NULLIF(i.closed_by, '')", func(s *inquiryScan) any { return emptyIfNull{&s.closedBy} }, true},
+	{"i.closed_at", "", func(s *inquiryScan) any { return &s.closedAt }, true},
+	{"i.version", "", func(s *inquiryScan) any { return &s.in.Version }, true},
+	{"i.created_at", "", func(s *inquiryScan) any { return &s.created }, true},
+	{"i.updated_at", "", func(s *inquiryScan) any { return &s.updated }, true},
+	{"r.read_at", "", func(s *inquiryScan) any { return &s.readAt }, true},
+}
+
+// inquiryCols and listCols are inquiryColumns' expressions: all of them,
+// and the inbox list's.
+var inquiryCols, listCols = selectList(false), selectList(true)
+
+func selectList(list bool) string {
+	var b strings.Builder
+	for _, c := range inquiryColumns {
+		if list && !c.inList {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		if list && c.listExpr != "" {
+			b.WriteString(c.listExpr)
+		} else {
+			b.WriteString(c.expr)
+		}
+	}
+	return b.String()
+}
+
+// emptyIfNull scans a text into the string it points to, NULL as "".
+type emptyIfNull struct{ p *string }
+
+func (e emptyIfNull) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*e.p = ""
+	case string:
+		*e.p = v
+	case []byte:
+		*e.p = string(v)
+	default:
+		return fmt.Errorf("inquiries: cannot scan %T into a string", src)
+	}
+	return nil
+}
 
 const inquiryFrom = ` FROM inquiries i LEFT JOIN accounts a ON a.id = i.account_id LEFT JOIN contacts c ON c.id = i.contact_id
 	LEFT JOIN users u ON u.id = i.assignee_id LEFT JOIN sla_policies p ON p.id = i.sla_policy_id
@@ -36,7 +133,7 @@ type row struct {
 }
 
 func scanInquiry(sc interface{ Scan(...any) error }) (*row, error) {
-	return newInquiryScan().scan(sc)
+	return newInquiryScan(false).scan(sc)
 }
 
 // inquiryScan holds scanInquiry's destinations. queryInquiries scans every
@@ -50,22 +147,23 @@ type inquiryScan struct {
 	resolvedAt, pausedAt, dueAt, warnAt, breachAt       db.Time
 	warnedDue, followUp, closedAt, created, updated     db.Time
 	readAt                                              db.Time
-	warnMin                                             int
-	closedBy                                            string
-	cons                                                Consultation
-	dest                                                []any
+	// Integers are scanned as int64: database/sql converts a driver's
+	// int64 into an int by formatting and parsing it.
+	messageCount, pausedMs, warnMin  int64
+	firstMin, nextMin, resolutionMin int64
+	closedBy                         string
+	cons                             Consultation
+	dest                             []any
 }
 
-func newInquiryScan() *inquiryScan {
+// newInquiryScan returns destinations for inquiryCols, or for listCols.
+func newInquiryScan(list bool) *inquiryScan {
 	s := &inquiryScan{}
-	in, st, cons := &s.in, &s.st, &s.cons
-	s.dest = []any{&in.ID, &in.Subject, &in.Channel, &in.Priority, &in.Status, &st.Active, &s.account, &in.AccountName, &s.contact, &in.ContactName,
-		&in.CustomerName, &in.CustomerEmail, &in.CustomerPhone, &s.assignee, &in.AssigneeName, &s.dept, &in.MailboxID,
-		&in.MessageCount, &s.lastMsg, &s.lastIn, &in.SLA.PolicyID, &s.firstDue, &s.firstAt,
-		&s.nextDue, &s.resDue, &s.resolvedAt, &s.pausedAt, &st.PausedMs, &s.dueAt, &st.DueKind, &s.warnAt, &s.breachAt, &s.warnedDue,
-		&st.FirstMin, &st.NextMin, &st.ResolutionMin, &s.warnMin,
-		&cons.Question, &cons.Answer, &cons.Outcome, &s.followUp, &s.followTask, &s.closedBy, &s.closedAt, &in.Version, &s.created, &s.updated,
-		&s.readAt}
+	for _, c := range inquiryColumns {
+		if !list || c.inList {
+			s.dest = append(s.dest, c.dest(s))
+		}
+	}
 	return s
 }
 
@@ -95,22 +193,29 @@ func (b *loadedRow) time(i int, t db.Time) *time.Time {
 	return &b.times[i]
 }
 
-// scan reads the next row. Scan sets every destination on every row, and
-// the fields of s.in and s.st it does not set stay zero, so copying them
-// carries nothing over from the row before.
+// scan reads the next row into a block of its own.
 func (s *inquiryScan) scan(sc interface{ Scan(...any) error }) (*row, error) {
+	return s.scanInto(sc, new(loadedRow))
+}
+
+// scanInto reads the next row into b, overwriting what b held. Scan sets
+// every destination on every row, and the fields of s.in and s.st it does
+// not set stay zero, so copying them carries nothing over from the row
+// before.
+func (s *inquiryScan) scanInto(sc interface{ Scan(...any) error }, b *loadedRow) (*row, error) {
 	if err := sc.Scan(s.dest...); err != nil {
 		return nil, err
 	}
-	b := &loadedRow{in: s.in}
+	*b = loadedRow{in: s.in}
 	in, st := &b.in, s.st
+	in.MessageCount, st.PausedMs, st.WarnBefore = int(s.messageCount), s.pausedMs, time.Duration(s.warnMin)*time.Minute
+	st.FirstMin, st.NextMin, st.ResolutionMin = int(s.firstMin), int(s.nextMin), int(s.resolutionMin)
 	in.AccountID, in.ContactID, in.AssigneeID, in.DepartmentID = b.str(0, s.account), b.str(1, s.contact), b.str(2, s.assignee), b.str(3, s.dept)
 	in.LastMessageAt, in.CreatedAt, in.UpdatedAt = time.Time(s.lastMsg), time.Time(s.created), time.Time(s.updated)
 	in.LastInboundAt, in.ClosedAt = b.time(0, s.lastIn), b.time(1, s.closedAt)
 	st.FirstDue, st.FirstAt, st.NextDue, st.ResolutionDue = time.Time(s.firstDue), time.Time(s.firstAt), time.Time(s.nextDue), time.Time(s.resDue)
 	st.ResolvedAt, st.PausedAt, st.DueAt, st.WarnAt = time.Time(s.resolvedAt), time.Time(s.pausedAt), time.Time(s.dueAt), time.Time(s.warnAt)
 	st.BreachAt, st.WarnedDue = time.Time(s.breachAt), time.Time(s.warnedDue)
-	st.WarnBefore = time.Duration(s.warnMin) * time.Minute
 	st.HasPolicy = in.SLA.PolicyID != ""
 	if s.cons.Outcome != "" || s.cons.Question != "" {
 		b.cons = s.cons
@@ -166,22 +271,26 @@ func getInquiry(ctx context.Context, q db.Querier, userID, id string) (*row, err
 	return scanInquiry(q.QueryRow(ctx, "SELECT "+inquiryCols+inquiryFrom+" WHERE i.id = ?", userID, id))
 }
 
-func queryInquiries(ctx context.Context, q db.Querier, where string, args ...any) ([]*row, error) {
-	rows, err := q.Query(ctx, "SELECT "+inquiryCols+inquiryFrom+" WHERE "+where, args...)
+// queryInquiries runs the inbox list's query and calls each for every
+// row, in order. The rows are read into one block, each over the one
+// before: a row passed to each is only valid during the call. (A page
+// read into a block per row was fifty allocations of over a kilobyte.)
+func queryInquiries(ctx context.Context, q db.Querier, each func(*row), where string, args ...any) error {
+	rows, err := q.Query(ctx, "SELECT "+listCols+inquiryFrom+" WHERE "+where, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var out []*row
-	sc := newInquiryScan()
+	sc := newInquiryScan(true)
+	b := new(loadedRow)
 	for rows.Next() {
-		r, err := sc.scan(rows)
+		r, err := sc.scanInto(rows, b)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, r)
+		each(r)
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // saveSLA writes the SLA columns of an inquiry (after alarms()).

@@ -4,10 +4,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-
-	"prelude/internal/platform/db"
-	"prelude/internal/platform/db/dbtest"
-	"prelude/internal/server/servertest"
 )
 
 // BenchmarkInboxPageInProcess serves BenchmarkInboxList's pages by calling
@@ -18,17 +14,10 @@ import (
 //
 //	PRELUDE_TEST_DATABASE_URL=…&application_name=x go test ./internal/server/ -run '^$' -bench InboxPageInProcess -benchtime 2000x
 func BenchmarkInboxPageInProcess(b *testing.B) {
+	benchGCAsServe(b)
 	for _, name := range []string{"sqlite", "postgres"} {
 		b.Run(name, func(b *testing.B) {
-			var d *db.DB
-			if name == "sqlite" {
-				d = dbtest.OpenSQLite(b, dbtest.Options{})
-			} else {
-				d = dbtest.OpenPostgres(b, dbtest.Options{})
-			}
-			e := servertest.Start(b, d)
-			admin := e.Admin()
-			agents := generateInbox(b, e, admin, benchMessages())
+			d, e, admin, agents := benchInbox(b, name)
 			h := e.Srv.Handler()
 			for _, view := range []string{"mine", "all", "breaching", "team"} {
 				b.Run(view, func(b *testing.B) {

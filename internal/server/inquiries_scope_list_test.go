@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +40,8 @@ func TestInboxViewsAreTheScopeInListOrder(t *testing.T) {
 			active   bool
 			assignee any
 			dept     string
+			subject  string
+			readBy   map[string]bool // user IDs with a read marker after the last message
 		}
 		var all []inq
 		n := 0
@@ -49,7 +52,15 @@ func TestInboxViewsAreTheScopeInListOrder(t *testing.T) {
 				// Interleaved times, so every page mixes the branches; due
 				// times on the half hour, never at the 2 h edge of breaching.
 				v := inq{id: db.NewID(), last: db.Ms(now.Add(-time.Duration(n*7%131) * time.Minute)), active: n%5 != 0,
-					due: db.Ms(now.Add(time.Duration(n*11%97-48)*time.Hour + 30*time.Minute)), assignee: assignee, dept: dept}
+					due: db.Ms(now.Add(time.Duration(n*11%97-48)*time.Hour + 30*time.Minute)), assignee: assignee, dept: dept,
+					subject: fmt.Sprint("范围 ", n), readBy: map[string]bool{}}
+				// Some read by the salesperson, some by the head, some by both.
+				if n%3 == 0 {
+					v.readBy[amy.ID] = true
+				}
+				if n%4 == 0 {
+					v.readBy[head.ID] = true
+				}
 				all = append(all, v)
 				ids = append(ids, v.id)
 			}
@@ -62,7 +73,7 @@ func TestInboxViewsAreTheScopeInListOrder(t *testing.T) {
 		otherQueue := add(6, nil, d2)
 		shared := caiIDs[:4]
 		err := d.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
-			for i, v := range all {
+			for _, v := range all {
 				status := "assigned"
 				if !v.active {
 					status = "closed"
@@ -71,8 +82,13 @@ func TestInboxViewsAreTheScopeInListOrder(t *testing.T) {
 				}
 				if _, err := tx.Exec(ctx, `INSERT INTO inquiries (id, subject, channel, priority, status, active, assignee_id, department_id, message_count,
 					last_message_at, last_inbound_at, due_at, due_kind, created_at, updated_at) VALUES (?, ?, 'email', 'normal', ?, ?, ?, ?, 1, ?, ?, ?, 'resolution', ?, ?)`,
-					v.id, fmt.Sprint("范围 ", i), status, v.active, v.assignee, v.dept, v.last, v.last, v.due, v.last, v.last); err != nil {
+					v.id, v.subject, status, v.active, v.assignee, v.dept, v.last, v.last, v.due, v.last, v.last); err != nil {
 					return err
+				}
+				for user := range v.readBy {
+					if _, err := tx.Exec(ctx, "INSERT INTO inquiry_reads (user_id, inquiry_id, read_at) VALUES (?, ?, ?)", user, v.id, v.last+1); err != nil {
+						return err
+					}
 				}
 			}
 			for _, id := range shared {
@@ -106,20 +122,25 @@ func TestInboxViewsAreTheScopeInListOrder(t *testing.T) {
 		_, _ = caiIDs, otherQueue
 		within := db.Ms(now.Add(2 * time.Hour))
 		views := []struct {
-			view  string
-			keep  func(inq) bool
-			byDue bool
+			view   string
+			filter string // added to the query
+			keep   func(v inq, user string) bool
+			byDue  bool
 		}{
-			{"all", func(inq) bool { return true }, false},
-			{"team", func(v inq) bool { return v.active && v.dept == d1 }, false},
-			{"unassigned", func(v inq) bool { return v.active && v.assignee == nil }, false},
-			{"breaching", func(v inq) bool { return v.active && v.due < within }, true},
+			{"all", "", func(inq, string) bool { return true }, false},
+			{"team", "", func(v inq, _ string) bool { return v.active && v.dept == d1 }, false},
+			{"unassigned", "", func(v inq, _ string) bool { return v.active && v.assignee == nil }, false},
+			{"breaching", "", func(v inq, _ string) bool { return v.active && v.due < within }, true},
+			// Filters on the joined tables: the read marker, a name searched.
+			{"team", "&unread=true", func(v inq, user string) bool { return v.active && v.dept == d1 && !v.readBy[user] }, false},
+			{"breaching", "&unread=true", func(v inq, user string) bool { return v.active && v.due < within && !v.readBy[user] }, true},
+			{"all", "&q=" + url.QueryEscape("范围 1"), func(v inq, _ string) bool { return strings.Contains(v.subject, "范围 1") }, false},
 		}
 		check := func(name string, c *servertest.Client, sees map[string]bool) {
 			for _, vw := range views {
 				var want []inq
 				for id := range sees {
-					if v := byID[id]; vw.keep(v) {
+					if v := byID[id]; vw.keep(v, c.ID) {
 						want = append(want, v)
 					}
 				}
@@ -144,7 +165,7 @@ func TestInboxViewsAreTheScopeInListOrder(t *testing.T) {
 						} `json:"items"`
 						NextCursor *string `json:"next_cursor"`
 					}
-					q := "/api/v1/inquiries?limit=7&view=" + vw.view
+					q := "/api/v1/inquiries?limit=7&view=" + vw.view + vw.filter
 					if cursor != "" {
 						q += "&cursor=" + url.QueryEscape(cursor)
 					}
@@ -162,7 +183,7 @@ func TestInboxViewsAreTheScopeInListOrder(t *testing.T) {
 					wantIDs = append(wantIDs, v.id)
 				}
 				if !slices.Equal(got, wantIDs) {
-					t.Errorf("%s, view %s: got %d inquiries, want %d in order\ngot  %v\nwant %v", name, vw.view, len(got), len(wantIDs), got, wantIDs)
+					t.Errorf("%s, view %s%s: got %d inquiries, want %d in order\ngot  %v\nwant %v", name, vw.view, vw.filter, len(got), len(wantIDs), got, wantIDs)
 				}
 			}
 		}

@@ -542,6 +542,9 @@ func TestPipelineBoardListAndForecast(t *testing.T) {
 		accB := newAccount(t, other, map[string]any{"name": "北方轻工"}).Expect(t, 201).Str("id")
 		newDeal(t, sales, acc, map[string]any{"name": "甲", "amount": 100000, "probability": 40, "expected_close": "2027-01-10"})
 		newDeal(t, sales, acc, map[string]any{"name": "乙", "amount": 50000, "probability": 60, "expected_close": "2027-01-25"})
+		// A card's place is its creation time in milliseconds (ties by
+		// ID): 丙 must be created in a later millisecond to be on top.
+		time.Sleep(2 * time.Millisecond)
 		newDeal(t, sales, acc, map[string]any{"name": "丙", "amount": 30001, "expected_close": "2027-02-01"}) // stage default 10 %
 		lost := newDeal(t, sales, acc, map[string]any{"name": "丁", "amount": 999999, "expected_close": "2027-01-05"})
 		comp := sales.Do("POST", "/api/v1/competitors", map[string]any{"name": "远景数据"}).Expect(t, 201).Str("id")

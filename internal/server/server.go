@@ -46,6 +46,11 @@ import (
 // Version is set at build time (-ldflags "-X prelude/internal/server.Version=…").
 var Version = "dev"
 
+// GCPercent is the collector's GOGC under `prelude serve` when the
+// environment sets none (see cmd/prelude); benchmarks run the collector
+// the same way.
+const GCPercent = 200
+
 // Server is one running Prelude instance.
 type Server struct {
 	Cfg    *config.Config

@@ -102,7 +102,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
 		pool.SetMaxOpenConns(32)
-		pool.SetMaxIdleConns(16)
+		// As many idle as open: with sixteen clients and the job queue a
+		// busy instance holds seventeen to twenty connections, and an idle
+		// limit below that closed one as it came back and opened another
+		// moments later (a new backend loads its catalog caches and plans
+		// each statement afresh: milliseconds of PostgreSQL's CPU each
+		// time). Idle ones still close after five minutes.
+		pool.SetMaxIdleConns(32)
 		pool.SetConnMaxIdleTime(5 * time.Minute)
 		if err := pool.PingContext(ctx); err != nil {
 			pool.Close()
@@ -277,28 +283,53 @@ func (d *DB) WriteHeld() time.Duration {
 }
 
 // Rebind turns '?' placeholders into $1, $2… for PostgreSQL. Question marks
-// inside single-quoted literals are left alone.
+// inside single-quoted literals are left alone. It runs on every query, so
+// it copies the text between the characters it looks for in chunks found by
+// IndexByte (byte by byte, rewriting the inbox list's 2 kB query was 2% of
+// its request).
 func (d *DB) Rebind(q string) string {
-	if d.Dialect != Postgres || !strings.Contains(q, "?") {
+	if d.Dialect != Postgres {
+		return q
+	}
+	marks := strings.Count(q, "?")
+	if marks == 0 {
 		return q
 	}
 	var b strings.Builder
-	b.Grow(len(q) + 8)
+	b.Grow(len(q) + 2*marks)
 	n := 0
-	inQuote := false
-	for i := 0; i < len(q); i++ {
-		c := q[i]
-		switch {
-		case c == '\'':
-			inQuote = !inQuote
-			b.WriteByte(c)
-		case c == '?' && !inQuote:
+	for len(q) > 0 {
+		// Outside a literal, up to the next quote: placeholders.
+		end := strings.IndexByte(q, '\'')
+		if end < 0 {
+			end = len(q)
+		}
+		out := q[:end]
+		for {
+			i := strings.IndexByte(out, '?')
+			if i < 0 {
+				b.WriteString(out)
+				break
+			}
+			b.WriteString(out[:i])
 			n++
 			b.WriteByte('$')
 			b.WriteString(strconv.Itoa(n))
-		default:
-			b.WriteByte(c)
+			out = out[i+1:]
 		}
+		q = q[end:]
+		if q == "" {
+			break
+		}
+		// A literal, quotes included, as it is ('' inside one is two
+		// literals side by side, which comes out the same).
+		closing := strings.IndexByte(q[1:], '\'')
+		if closing < 0 {
+			b.WriteString(q)
+			break
+		}
+		b.WriteString(q[:closing+2])
+		q = q[closing+2:]
 	}
 	return b.String()
 }

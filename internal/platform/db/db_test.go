@@ -77,10 +77,20 @@ func TestMigrationsAreIdempotentAndTransactionsRollBack(t *testing.T) {
 
 func TestRebind(t *testing.T) {
 	d := &db.DB{Dialect: db.Postgres}
-	got := d.Rebind("SELECT '?' , a FROM t WHERE a = ? AND b IN (?, ?)")
-	want := "SELECT '?' , a FROM t WHERE a = $1 AND b IN ($2, $3)"
-	if got != want {
-		t.Fatalf("got %q", got)
+	for q, want := range map[string]string{
+		"SELECT '?' , a FROM t WHERE a = ? AND b IN (?, ?)": "SELECT '?' , a FROM t WHERE a = $1 AND b IN ($2, $3)",
+		"SELECT 1":                 "SELECT 1",
+		"?":                        "$1",
+		"'it''s ?' = ? OR x = '?'": "'it''s ?' = $1 OR x = '?'",
+		"a IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) AND b = '??'": "a IN ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AND b = '??'",
+		"LIKE ? ESCAPE '\\' AND c = ?":                           "LIKE $1 ESCAPE '\\' AND c = $2",
+	} {
+		if got := d.Rebind(q); got != want {
+			t.Errorf("%q: got %q, want %q", q, got, want)
+		}
+	}
+	if got := (&db.DB{Dialect: db.SQLite}).Rebind("a = ?"); got != "a = ?" {
+		t.Errorf("SQLite: %q", got)
 	}
 }
 

@@ -3,6 +3,7 @@ package httpx
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -20,6 +21,59 @@ import (
 // control characters escaped, \b \f \n \r \t in short form; invalid UTF-8
 // as \ufffd; U+2028 and U+2029 escaped for JavaScript.
 func AppendJSONString(b []byte, s string) []byte {
+	// Most strings need no escaping: one pass by table finds them, and
+	// they are copied whole (byte by byte with the checks below they were
+	// half of writing an inbox page).
+	seen := byte(0)
+	i := 0
+	for ; i < len(s); i++ {
+		k := jsonByteClass[s[i]]
+		if k == 0 {
+			break
+		}
+		seen |= k
+	}
+	if i == len(s) && (seen&2 == 0 || (utf8.ValidString(s) && !hasLineSeparator(s))) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return appendJSONStringEscaped(b, s)
+}
+
+// jsonByteClass is 1 for an ASCII byte AppendJSONString copies as it is,
+// 2 for a byte of a multi-byte sequence (copied if the string is valid
+// UTF-8 without U+2028 or U+2029), 0 for a byte it escapes.
+var jsonByteClass = func() (t [256]byte) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = 1
+	}
+	for _, c := range `"\<>&` {
+		t[c] = 0
+	}
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = 2
+	}
+	return t
+}()
+
+// hasLineSeparator reports whether s holds U+2028 or U+2029 (E2 80 A8/A9).
+func hasLineSeparator(s string) bool {
+	for {
+		i := strings.IndexByte(s, 0xe2)
+		if i < 0 || i+2 >= len(s) {
+			return false
+		}
+		if s[i+1] == 0x80 && (s[i+2] == 0xa8 || s[i+2] == 0xa9) {
+			return true
+		}
+		s = s[i+1:]
+	}
+}
+
+// appendJSONStringEscaped is AppendJSONString for a string that needs
+// escaping somewhere.
+func appendJSONStringEscaped(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
@@ -116,15 +170,47 @@ var pageBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return 
 // WritePageJSON writes what WriteJSON(w, 200, NewPage(items, next, total))
 // writes, each item by appendItem instead of reflection.
 func WritePageJSON[T any](w http.ResponseWriter, items []T, next *Cursor, total int, appendItem func(b []byte, item T) []byte) {
-	bp := pageBufs.Get().(*[]byte)
-	b := append((*bp)[:0], `{"items":[`...)
-	for i, it := range items {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendItem(b, it)
+	p := NewPageJSON()
+	for _, it := range items {
+		p.b = p.item()
+		p.b = appendItem(p.b, it)
 	}
-	b = append(b, `],"next_cursor":`...)
+	p.Write(w, next, total)
+}
+
+// PageJSON builds WritePageJSON's output an item at a time, for a list
+// that reads its rows into one set of memory and writes each before
+// reading the next. Finish with Write, or Discard on error.
+type PageJSON struct {
+	bp *[]byte
+	b  []byte
+	n  int
+}
+
+// NewPageJSON starts a page.
+func NewPageJSON() *PageJSON {
+	bp := pageBufs.Get().(*[]byte)
+	return &PageJSON{bp: bp, b: append((*bp)[:0], `{"items":[`...)}
+}
+
+// Add appends an item written by appendItem.
+func (p *PageJSON) Add(appendItem func(b []byte) []byte) { p.b = appendItem(p.item()) }
+
+// Len is the number of items added.
+func (p *PageJSON) Len() int { return p.n }
+
+func (p *PageJSON) item() []byte {
+	p.n++
+	if p.n > 1 {
+		return append(p.b, ',')
+	}
+	return p.b
+}
+
+// Write sends the page with status 200. Its length is known, so it goes
+// out with a Content-Length rather than in chunks.
+func (p *PageJSON) Write(w http.ResponseWriter, next *Cursor, total int) {
+	b := append(p.b, `],"next_cursor":`...)
 	if next != nil {
 		b = AppendJSONString(b, next.Encode())
 	} else {
@@ -133,12 +219,21 @@ func WritePageJSON[T any](w http.ResponseWriter, items []T, next *Cursor, total 
 	b = append(b, `,"total":`...)
 	b = strconv.AppendInt(b, int64(total), 10)
 	b = append(b, "}\n"...)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
+	p.b = b
+	p.Discard()
+}
+
+// Discard gives the page's buffer back without writing it.
+func (p *PageJSON) Discard() {
 	// An unusually large page is left to the collector rather than kept.
-	if cap(b) <= 1<<20 {
-		*bp = b
-		pageBufs.Put(bp)
+	if p.bp != nil && cap(p.b) <= 1<<20 {
+		*p.bp = p.b[:0]
+		pageBufs.Put(p.bp)
 	}
+	p.bp, p.b = nil, nil
 }
