@@ -101,10 +101,15 @@ func (s *Service) EnsureSetupToken(ctx context.Context) (string, error) {
 		if err != nil && !isNotFound(err) {
 			return err
 		}
-		token = auth.NewToken("")
-		_, err = tx.Exec(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ('setup.token', ?, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, token, db.Ms(tx.Now()))
-		return err
+		// Two instances starting together can both get here: the first
+		// token written wins (the other's insert waits for it, then leaves
+		// it), and each reads back the one kept, so both print one link.
+		if _, err := tx.Exec(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ('setup.token', ?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at WHERE settings.value = ''`,
+			auth.NewToken(""), db.Ms(tx.Now())); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, "SELECT value FROM settings WHERE key = 'setup.token'").Scan(&token)
 	})
 	return token, err
 }
