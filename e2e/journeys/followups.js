@@ -32,10 +32,15 @@ async function api(page, method, path, body, headers = {}) {
 }
 
 /** The unread count the bell shows ('' when the badge is hidden). */
+// Read at once, without Playwright's waiting: the badge can vanish between
+// a visibility check and reading its text (the count dropping to zero), and
+// innerText would then wait out its whole timeout inside one poll.
 async function bellCount(page) {
-  const badge = page.getByTestId('bell-count').locator('sup')
-  if ((await badge.count()) === 0 || !(await badge.isVisible())) return 0
-  return Number((await badge.innerText()).trim()) || 0
+  const shown = await page
+    .getByTestId('bell-count')
+    .locator('sup')
+    .evaluateAll((els) => els.filter((e) => e.offsetParent !== null && getComputedStyle(e).display !== 'none').map((e) => e.textContent || ''))
+  return Number((shown[0] || '').trim()) || 0
 }
 
 const localDay = (iso) => {
