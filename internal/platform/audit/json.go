@@ -3,11 +3,10 @@ package audit
 import (
 	"encoding/json"
 	"fmt"
+	"prelude/internal/platform/httpx"
 	"reflect"
 	"slices"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 )
 
 // encodeJSON is an entry's changes or detail as stored: "" for nothing,
@@ -66,7 +65,7 @@ func (o *Object) key(k string) {
 		o.b = append(o.b, ',')
 	}
 	o.last = k
-	o.b = appendString(o.b, k)
+	o.b = httpx.AppendJSONString(o.b, k)
 	o.b = append(o.b, ':')
 }
 
@@ -74,7 +73,7 @@ func (o *Object) key(k string) {
 func (o *Object) Created(k, v string) {
 	o.key(k)
 	o.b = append(o.b, "[null,"...)
-	o.b = appendString(o.b, v)
+	o.b = httpx.AppendJSONString(o.b, v)
 	o.b = append(o.b, ']')
 }
 
@@ -97,7 +96,7 @@ func (o *Object) CreatedBool(k string, v bool) {
 // Text adds a string member.
 func (o *Object) Text(k, v string) {
 	o.key(k)
-	o.b = appendString(o.b, v)
+	o.b = httpx.AppendJSONString(o.b, v)
 }
 
 // Int adds a number member.
@@ -124,7 +123,7 @@ func appendJSON(b []byte, v any) (_ []byte, ok bool) {
 	case nil:
 		return append(b, "null"...), true
 	case string:
-		return appendString(b, x), true
+		return httpx.AppendJSONString(b, x), true
 	case bool:
 		return strconv.AppendBool(b, x), true
 	case int:
@@ -142,7 +141,7 @@ func appendJSON(b []byte, v any) (_ []byte, ok bool) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, s)
+			b = httpx.AppendJSONString(b, s)
 		}
 		return append(b, ']'), true
 	case []any:
@@ -199,7 +198,7 @@ func appendMap[V any](b []byte, m map[string]V) ([]byte, bool) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = httpx.AppendJSONString(b, k)
 		b = append(b, ':')
 		var ok bool
 		switch v := any(m).(type) {
@@ -221,68 +220,4 @@ func appendMap[V any](b []byte, m map[string]V) ([]byte, bool) {
 		}
 	}
 	return append(b, '}'), true
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString quotes s as encoding/json does (with its HTML escaping):
-// control characters, quotes, backslashes, <, > and & escaped, invalid
-// UTF-8 replaced by U+FFFD, U+2028 and U+2029 escaped.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	// Most text is valid UTF-8 without U+2028 or U+2029 (E2 80 A8/A9):
-	// then only ASCII bytes may need escaping, and runes need no decoding.
-	plain := utf8.ValidString(s) && !strings.Contains(s, "\xe2\x80\xa8") && !strings.Contains(s, "\xe2\x80\xa9")
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		if plain {
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
