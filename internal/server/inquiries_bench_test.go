@@ -169,6 +169,7 @@ func BenchmarkPostMessage(b *testing.B) {
 			} else {
 				d = dbtest.OpenPostgres(b, dbtest.Options{})
 			}
+			benchGCAsServe(b)
 			e := servertest.Start(b, d)
 			admin := e.Admin()
 			benchClients(admin)
