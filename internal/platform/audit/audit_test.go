@@ -170,6 +170,68 @@ func TestChainUnderConcurrentWritersWithRollbacks(t *testing.T) {
 	})
 }
 
+// Entries chained by Record, written unsealed in bulk (RecordMany) and
+// sealed by the job, all at once: on SQLite such transactions share one
+// database transaction, and each continues the chain from the head the one
+// before it left (memoized, see chainHeadOf), rolled-back ones included.
+func TestChainWithRecordBulkAndSealInOneTransaction(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
+		ctx := authz.With(context.Background(), &authz.Principal{UserID: "u1", Username: "li", DisplayName: "李雷"})
+		l := audit.New(d, key)
+		failed := errors.New("change refused")
+		tx0, c0 := d.WriteStats()
+		var wg sync.WaitGroup
+		var committed atomic.Int64
+		for w := range 6 {
+			wg.Go(func() {
+				for i := range 30 {
+					err := d.InTx(ctx, func(ctx context.Context, tx *db.Tx) error {
+						switch {
+						case w == 5:
+							_, err := l.Seal(ctx, 7)
+							return err
+						case w%2 == 0:
+							return l.RecordMany(ctx, tx, []audit.Event{{Action: "account.import", EntityType: "account", EntityID: fmt.Sprint(w, "-", i, "a")},
+								{Action: "account.import", EntityType: "account", EntityID: fmt.Sprint(w, "-", i, "b")}})
+						}
+						if err := l.Record(ctx, tx, audit.Event{Action: "user.update", EntityType: "user", EntityID: fmt.Sprint(w, "-", i)}); err != nil {
+							return err
+						}
+						if (w+i)%4 == 0 {
+							return failed
+						}
+						// Two entries in one transaction chain one after another.
+						return l.Record(ctx, tx, audit.Event{Action: "user.update", EntityType: "user", EntityID: fmt.Sprint(w, "-", i, "+")})
+					})
+					if err != nil && !errors.Is(err, failed) {
+						t.Error(err)
+					}
+					if err == nil && w != 5 {
+						committed.Add(2)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if _, err := l.Seal(ctx, 1000); err != nil {
+			t.Fatal(err)
+		}
+		var entries, sealed, maxSeq int64
+		if err := d.QueryRow(ctx, "SELECT COUNT(*), COUNT(seq), COALESCE(MAX(seq), 0) FROM audit_log").Scan(&entries, &sealed, &maxSeq); err != nil {
+			t.Fatal(err)
+		}
+		if entries != committed.Load() || sealed != entries || maxSeq != entries {
+			t.Fatalf("%d committed, %d entries, %d sealed, last seq %d", committed.Load(), entries, sealed, maxSeq)
+		}
+		if rep, err := l.Verify(ctx); err != nil || !rep.OK || rep.Checked != int(entries) {
+			t.Fatalf("verify: %+v %v", rep, err)
+		}
+		if tx1, c1 := d.WriteStats(); d.Dialect == db.SQLite && tx1-tx0 <= c1-c0 {
+			t.Fatalf("no transactions shared a COMMIT (%d in %d): the memoized head went untested", tx1-tx0, c1-c0)
+		}
+	})
+}
+
 func TestListNewestFirstWithCursor(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()

@@ -351,6 +351,7 @@ type Tx struct {
 	afterCommit []func()
 	before      []func(ctx context.Context, tx *Tx) error
 	locals      map[any]any
+	memoUndo    []memoEntry // SQLite: what SetMemo replaced, for a rollback
 	readOnly    bool
 	done        bool
 }
@@ -460,6 +461,58 @@ func (t *Tx) Local(key any, init func() any) any {
 	v := init()
 	t.locals[key] = v
 	return v
+}
+
+// Memo returns the value SetMemo stored under key in the database
+// transaction this one is part of, if any. It is for values derived from
+// the database that stay true while no one else can write: on SQLite,
+// write transactions queued together share one SQLite transaction (group
+// commit, writer.go), which holds the file's write lock from its BEGIN to
+// its COMMIT, so a value one of them memoizes is valid for the next ones
+// (and gone once that transaction ends). Elsewhere (PostgreSQL, reads)
+// there is nothing to share and Memo reports false.
+func (t *Tx) Memo(key any) (any, bool) {
+	if t.w == nil || t.done || t.w.cur == nil {
+		return nil, false
+	}
+	v, ok := t.w.cur.memo[key]
+	return v, ok
+}
+
+// SetMemo stores v under key for the rest of the database transaction (see
+// Memo). If this transaction then fails, so that its changes are rolled
+// back while others' in the same database transaction stay, the value it
+// replaced comes back. A no-op where Memo reports false.
+func (t *Tx) SetMemo(key, v any) {
+	if t.w == nil || t.done || t.w.cur == nil {
+		return
+	}
+	g := t.w.cur
+	old, had := g.memo[key]
+	t.memoUndo = append(t.memoUndo, memoEntry{key: key, old: old, had: had})
+	if g.memo == nil {
+		g.memo = map[any]any{}
+	}
+	g.memo[key] = v
+}
+
+type memoEntry struct {
+	key, old any
+	had      bool
+}
+
+// undoMemo restores the memoized values t replaced (newest first), after
+// its changes were rolled back.
+func (t *Tx) undoMemo(g *group) {
+	for i := len(t.memoUndo) - 1; i >= 0; i-- {
+		e := t.memoUndo[i]
+		if e.had {
+			g.memo[e.key] = e.old
+		} else {
+			delete(g.memo, e.key)
+		}
+	}
+	t.memoUndo = nil
 }
 
 // Writable reports whether the transaction can write (InTx rather than Read).

@@ -74,9 +74,10 @@ type member struct {
 
 type group struct {
 	started time.Time
-	ran     int       // members run in it, failed ones included
-	waiting []*member // members whose changes await the COMMIT
-	broken  error     // the transaction can no longer commit
+	ran     int         // members run in it, failed ones included
+	waiting []*member   // members whose changes await the COMMIT
+	broken  error       // the transaction can no longer commit
+	memo    map[any]any // Tx.Memo: values valid until the COMMIT
 }
 
 type cachedStmt struct {
@@ -385,6 +386,8 @@ func (d *DB) runWrite(ctx context.Context, fn func(ctx context.Context, tx *Tx) 
 			g.broken = mapErr(fmt.Errorf("rollback to savepoint: %w (after %v)", rerr, err))
 		} else if _, rerr := w.execRaw("RELEASE " + savepoint); rerr != nil {
 			g.broken = mapErr(fmt.Errorf("release savepoint: %w", rerr))
+		} else {
+			tx.undoMemo(g)
 		}
 		w.handoff()
 		if panicked != nil {

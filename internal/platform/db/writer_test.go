@@ -558,3 +558,61 @@ func TestCheckpointerCopiesTheWALInTheBackground(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Tx.Memo: a value memoized by one member is seen by the members after it
+// in the same SQLite transaction; a member that fails takes back what it
+// set; the next transaction starts without it.
+func TestGroupCommitMemo(t *testing.T) {
+	d := openGroupTest(t, Config{})
+	type key struct{}
+	boom := errors.New("boom")
+	seen := make([]any, 4)
+	look := func(i int, tx *Tx) {
+		v, _ := tx.Memo(key{})
+		seen[i] = v
+	}
+	errs := runGroup(t, d,
+		func(ctx context.Context, tx *Tx) error { look(0, tx); tx.SetMemo(key{}, "a"); return nil },
+		// b replaces it, then fails: a's value comes back.
+		func(ctx context.Context, tx *Tx) error {
+			look(1, tx)
+			tx.SetMemo(key{}, "b")
+			tx.SetMemo(key{}, "b2")
+			return boom
+		},
+		func(ctx context.Context, tx *Tx) error { look(2, tx); tx.SetMemo(key{}, "c"); return nil },
+	)
+	if errs[0] != nil || !errors.Is(errs[1], boom) || errs[2] != nil {
+		t.Fatalf("errors: %v", errs)
+	}
+	if seen[0] != nil || seen[1] != "a" || seen[2] != "a" {
+		t.Fatalf("members saw %v, want [<nil> a a]", seen[:3])
+	}
+	// A transaction of its own: the shared one ended with its COMMIT.
+	if err := d.InTx(context.Background(), func(ctx context.Context, tx *Tx) error { look(3, tx); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if seen[3] != nil {
+		t.Fatalf("a new transaction saw %v", seen[3])
+	}
+	// A failing first member rolls the whole transaction back: its value
+	// goes with it.
+	errs = runGroup(t, d,
+		func(ctx context.Context, tx *Tx) error { tx.SetMemo(key{}, "first"); return boom },
+		func(ctx context.Context, tx *Tx) error { look(0, tx); return nil },
+	)
+	if !errors.Is(errs[0], boom) || errs[1] != nil || seen[0] != nil {
+		t.Fatalf("after a failed first member: errors %v, saw %v", errs, seen[0])
+	}
+	// Reads have nothing to share.
+	err := d.Read(context.Background(), func(ctx context.Context, tx *Tx) error {
+		tx.SetMemo(key{}, "r")
+		if v, ok := tx.Memo(key{}); ok {
+			t.Errorf("a read transaction memoized %v", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
