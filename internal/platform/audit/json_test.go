@@ -97,6 +97,23 @@ func TestMACerMatchesFreshHMAC(t *testing.T) {
 	}
 }
 
+// The chain hash, from pooled HMAC states interleaved with entry MACs, is
+// HMAC(key, prev|seq|mac) as stored chains have it.
+func TestChainHashMatchesFreshHMAC(t *testing.T) {
+	l := &Log{key: []byte("0123456789abcdef0123456789abcdef")}
+	prev := ""
+	for seq := int64(1); seq <= 5; seq++ {
+		mac := l.entryMAC("id"+strconv.FormatInt(seq, 10), 1700000000000+seq, "u1", "user.update")
+		h := hmac.New(sha256.New, l.key)
+		h.Write([]byte(prev + "|" + strconv.FormatInt(seq, 10) + "|" + mac))
+		want := hex.EncodeToString(h.Sum(nil))
+		if got := l.chainHash(prev, seq, mac); got != want {
+			t.Fatalf("seq %d: %s, want %s", seq, got, want)
+		}
+		prev = want
+	}
+}
+
 func BenchmarkEncodeChanges(b *testing.B) {
 	m := map[string][2]any{"id": {nil, "01939a7c-0000-7000-8000-000000000001"}, "name": {nil, "基准测试客户000001有限公司"}, "kind": {nil, "company"},
 		"province_code": {nil, "440000"}, "city_code": {nil, "440300"}, "district_code": {nil, "440305"}, "region_name": {nil, "广东省 深圳市 南山区"},
