@@ -12,6 +12,7 @@ import (
 	"prelude/internal/platform/authz"
 	"prelude/internal/platform/db"
 	"prelude/internal/platform/errs"
+	"prelude/internal/platform/live"
 )
 
 // Publisher delivers live events; platform/live's broker has this method
@@ -56,19 +57,27 @@ type event struct {
 // once tx commits.
 func (s *Service) publish(ctx context.Context, tx *db.Tx, ev event) {
 	ev.At = tx.Now()
-	payload, _ := json.Marshal(ev)
 	topics := []string{topicInbox, "inquiry:" + ev.InquiryID}
 	if ev.AssigneeID != "" && (ev.Type == "inquiry_assigned" || ev.Type == "inquiry_created") {
 		// Each publish costs a statement on the hot path: the personal
 		// topic only carries what changes a person's own queue.
 		topics = append(topics, "user:"+ev.AssigneeID)
 	}
-	if s.cfg.Live == nil {
-		tx.AfterCommit(func() { _ = s.fanOut(ctx, topics, payload) })
+	if s.cfg.Live == nil || live.InProcess(s.cfg.Live) {
+		// Delivered in this process once tx commits: encoded and handed
+		// over then, not while the transaction holds SQLite's single
+		// writer (a twentieth of a posted message's time there). The
+		// context leaves the finished transaction behind.
+		tx.AfterCommit(func() {
+			payload, _ := json.Marshal(ev)
+			_ = s.fanOut(context.Background(), topics, payload)
+		})
 		return
 	}
-	// The broker defers delivery to the commit itself; a failure to
-	// publish must not undo the change it reports.
+	// The broker defers delivery to the commit itself (a NOTIFY in the
+	// transaction); a failure to publish must not undo the change it
+	// reports.
+	payload, _ := json.Marshal(ev)
 	_ = s.fanOut(ctx, topics, payload)
 }
 

@@ -48,6 +48,15 @@ func callerTx(ctx context.Context) *db.Tx {
 	return nil
 }
 
+// InProcess reports whether b delivers within this process only (the
+// SQLite broker): a publish inside a transaction then does nothing but
+// wait for the commit, and a caller may as well build and publish its
+// event after the commit (outside the transaction) with the same effect.
+func InProcess(b any) bool {
+	_, ok := b.(*memBroker)
+	return ok
+}
+
 // memBroker is the single-instance broker.
 type memBroker struct {
 	db  *db.DB
