@@ -38,6 +38,8 @@ type Service struct {
 	log      *slog.Logger
 	cfg      Config
 	loginIPs *auth.Limiter
+
+	principalQueries sync.Map // [head, from, where] -> statement
 }
 
 // NewService wires the service.
@@ -439,27 +441,21 @@ func (s *Service) principalFor(ctx context.Context, userID string) (*authz.Princ
 // matched; p is nil when the user is inactive.
 func (s *Service) loadPrincipal(ctx context.Context, head, from, where string, arg any,
 	scanHead func(scan func(dest ...any) error, rest ...any) error) (p *authz.Principal, found bool, err error) {
-	cols := `u.id, u.username, u.display_name, COALESCE(u.department_id, ''), u.locale, u.active,
-		COALESCE(r.name, ''), COALESCE(r.data_scope, ''), COALESCE(r.permissions, ''), ` + s.subtreeColumn()
-	if head != "" {
-		cols = head + ", " + cols
-	}
 	// A point lookup (see db.LookupRow): on SQLite it skips the remapping
 	// a mapping reader pays after every commit, on every request.
-	rows, err := s.db.Lookup(ctx, `SELECT `+cols+` FROM `+from+`
-		LEFT JOIN user_roles ur ON ur.user_id = u.id LEFT JOIN roles r ON r.name = ur.role
-		WHERE `+where+` ORDER BY r.name`, arg)
+	rows, err := s.db.Lookup(ctx, s.principalQuery(head, from, where), arg)
 	if err != nil {
 		return nil, false, err
 	}
 	defer rows.Close()
 	var permLists []string
 	var depts sql.NullString
+	var userID, username, display, dept, locale, role, scope, perms string
+	var active bool
+	var roleDepts sql.NullString
+	rest := []any{&userID, &username, &display, &dept, &locale, &active, &role, &scope, &perms, &roleDepts}
 	for rows.Next() {
-		var userID, username, display, dept, locale, role, scope, perms string
-		var active bool
-		var roleDepts sql.NullString
-		rest := []any{&userID, &username, &display, &dept, &locale, &active, &role, &scope, &perms, &roleDepts}
+		roleDepts = sql.NullString{}
 		if scanHead != nil {
 			err = scanHead(rows.Scan, rest...)
 		} else {
@@ -500,6 +496,27 @@ func (s *Service) loadPrincipal(ctx context.Context, head, from, where string, a
 		p.Departments = splitSubtree(depts.String, p.DepartmentID)
 	}
 	return p, true, nil
+}
+
+// principalQuery is loadPrincipal's statement for one caller's head, from
+// and where (each a constant of its call site), built once: put together
+// on every request it was a tenth of an authenticated request's
+// allocations.
+func (s *Service) principalQuery(head, from, where string) string {
+	k := [3]string{head, from, where}
+	if q, ok := s.principalQueries.Load(k); ok {
+		return q.(string)
+	}
+	cols := `u.id, u.username, u.display_name, COALESCE(u.department_id, ''), u.locale, u.active,
+		COALESCE(r.name, ''), COALESCE(r.data_scope, ''), COALESCE(r.permissions, ''), ` + s.subtreeColumn()
+	if head != "" {
+		cols = head + ", " + cols
+	}
+	q := `SELECT ` + cols + ` FROM ` + from + `
+		LEFT JOIN user_roles ur ON ur.user_id = u.id LEFT JOIN roles r ON r.name = ur.role
+		WHERE ` + where + ` ORDER BY r.name`
+	s.principalQueries.Store(k, q)
+	return q
 }
 
 // subtreeColumn is the select-list expression that gives, on the rows of a
