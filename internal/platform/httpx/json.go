@@ -219,9 +219,13 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	WriteJSON(w, statusOf[de.Kind], body)
 }
 
-// Logger returns the request-scoped logger.
+// Logger returns the request-scoped logger: the server's, with the request
+// ID (made when asked for: most requests log nothing).
 func Logger(ctx context.Context) *slog.Logger {
 	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
+		if rid := RequestID(ctx); rid != "" {
+			return l.With("request_id", rid)
+		}
 		return l
 	}
 	return slog.Default()
