@@ -47,12 +47,7 @@ func benchInbox(b *testing.B, dialect string) (*db.DB, *servertest.Env, *servert
 	messages := benchMessages()
 	keep := os.Getenv("PRELUDE_BENCH_KEEP")
 	if keep == "" {
-		var d *db.DB
-		if dialect == "sqlite" {
-			d = dbtest.OpenSQLite(b, dbtest.Options{})
-		} else {
-			d = dbtest.OpenPostgres(b, dbtest.Options{})
-		}
+		d := dbtest.Open(b, dialect, dbtest.Options{})
 		e := servertest.Start(b, d)
 		admin := e.Admin()
 		return d, e, admin, generateInbox(b, e, admin, messages)

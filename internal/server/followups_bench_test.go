@@ -33,12 +33,7 @@ import (
 func BenchmarkMyDay(b *testing.B) {
 	for _, name := range []string{"sqlite", "postgres"} {
 		b.Run(name, func(b *testing.B) {
-			var d *db.DB
-			if name == "sqlite" {
-				d = dbtest.OpenSQLite(b, dbtest.Options{})
-			} else {
-				d = dbtest.OpenPostgres(b, dbtest.Options{})
-			}
+			d := dbtest.Open(b, name, dbtest.Options{})
 			e := servertest.Start(b, d)
 			admin := e.Admin()
 			ctx := context.Background()
@@ -128,12 +123,7 @@ func BenchmarkReminders(b *testing.B) {
 	}
 	for _, name := range []string{"sqlite", "postgres"} {
 		b.Run(name, func(b *testing.B) {
-			var d *db.DB
-			if name == "sqlite" {
-				d = dbtest.OpenSQLite(b, dbtest.Options{})
-			} else {
-				d = dbtest.OpenPostgres(b, dbtest.Options{})
-			}
+			d := dbtest.Open(b, name, dbtest.Options{})
 			e := servertest.Start(b, d)
 			admin := e.Admin()
 			ctx := context.Background()

@@ -163,12 +163,7 @@ func BenchmarkInboxList(b *testing.B) {
 func BenchmarkPostMessage(b *testing.B) {
 	for _, name := range []string{"sqlite", "postgres"} {
 		b.Run(name, func(b *testing.B) {
-			var d *db.DB
-			if name == "sqlite" {
-				d = dbtest.OpenSQLite(b, dbtest.Options{})
-			} else {
-				d = dbtest.OpenPostgres(b, dbtest.Options{})
-			}
+			d := dbtest.Open(b, name, dbtest.Options{})
 			benchGCAsServe(b)
 			e := servertest.Start(b, d)
 			admin := e.Admin()

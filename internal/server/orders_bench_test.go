@@ -118,12 +118,7 @@ func BenchmarkOrderImport50k(b *testing.B) {
 				var lat, cpu []time.Duration
 				for i := 0; i < b.N; i++ {
 					b.StopTimer()
-					var d *db.DB
-					if dialect == "sqlite" {
-						d = dbtest.OpenSQLite(b, dbtest.Options{})
-					} else {
-						d = dbtest.OpenPostgres(b, dbtest.Options{})
-					}
+					d := dbtest.Open(b, dialect, dbtest.Options{})
 					e := servertest.Start(b, d)
 					admin := e.Admin()
 					b.StartTimer()
@@ -163,12 +158,7 @@ func BenchmarkOrderQueue(b *testing.B) {
 	data := csvOf(shopRows(50000))
 	for _, dialect := range []string{"sqlite", "postgres"} {
 		b.Run(dialect, func(b *testing.B) {
-			var d *db.DB
-			if dialect == "sqlite" {
-				d = dbtest.OpenSQLite(b, dbtest.Options{})
-			} else {
-				d = dbtest.OpenPostgres(b, dbtest.Options{})
-			}
+			d := dbtest.Open(b, dialect, dbtest.Options{})
 			e := servertest.Start(b, d)
 			admin := e.Admin()
 			admin.Do("POST", "/api/v1/order-imports", data, "Content-Type", "text/csv").Expect(b, 200)

@@ -63,6 +63,16 @@ func OpenPostgres(t testing.TB, o Options) *db.DB {
 	return d
 }
 
+// Open opens a migrated database of the named dialect ("sqlite" or
+// "postgres"), for benchmarks that run once per database by name.
+func Open(t testing.TB, dialect string, o Options) *db.DB {
+	t.Helper()
+	if dialect == string(db.SQLite) {
+		return OpenSQLite(t, o)
+	}
+	return OpenPostgres(t, o)
+}
+
 // SchemaURL creates an empty schema and returns a URL whose connections use
 // it; the schema is dropped when the test ends. Skips without PostgreSQL.
 func SchemaURL(t testing.TB) string {
