@@ -3,7 +3,7 @@ package audit
 import (
 	"encoding/json"
 	"fmt"
-	"prelude/internal/platform/httpx"
+	"prelude/internal/platform/jsonappend"
 	"reflect"
 	"slices"
 	"strconv"
@@ -65,7 +65,7 @@ func (o *Object) key(k string) {
 		o.b = append(o.b, ',')
 	}
 	o.last = k
-	o.b = httpx.AppendJSONString(o.b, k)
+	o.b = jsonappend.String(o.b, k)
 	o.b = append(o.b, ':')
 }
 
@@ -73,7 +73,7 @@ func (o *Object) key(k string) {
 func (o *Object) Created(k, v string) {
 	o.key(k)
 	o.b = append(o.b, "[null,"...)
-	o.b = httpx.AppendJSONString(o.b, v)
+	o.b = jsonappend.String(o.b, v)
 	o.b = append(o.b, ']')
 }
 
@@ -96,7 +96,7 @@ func (o *Object) CreatedBool(k string, v bool) {
 // Text adds a string member.
 func (o *Object) Text(k, v string) {
 	o.key(k)
-	o.b = httpx.AppendJSONString(o.b, v)
+	o.b = jsonappend.String(o.b, v)
 }
 
 // Int adds a number member.
@@ -123,7 +123,7 @@ func appendJSON(b []byte, v any) (_ []byte, ok bool) {
 	case nil:
 		return append(b, "null"...), true
 	case string:
-		return httpx.AppendJSONString(b, x), true
+		return jsonappend.String(b, x), true
 	case bool:
 		return strconv.AppendBool(b, x), true
 	case int:
@@ -141,7 +141,7 @@ func appendJSON(b []byte, v any) (_ []byte, ok bool) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = httpx.AppendJSONString(b, s)
+			b = jsonappend.String(b, s)
 		}
 		return append(b, ']'), true
 	case []any:
@@ -198,7 +198,7 @@ func appendMap[V any](b []byte, m map[string]V) ([]byte, bool) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = httpx.AppendJSONString(b, k)
+		b = jsonappend.String(b, k)
 		b = append(b, ':')
 		var ok bool
 		switch v := any(m).(type) {

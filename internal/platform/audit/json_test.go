@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"prelude/internal/platform/httpx"
+	"prelude/internal/platform/jsonappend"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,7 +63,7 @@ func FuzzAppendString(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		want, _ := json.Marshal(s)
-		if got := httpx.AppendJSONString(nil, s); string(got) != string(want) {
+		if got := jsonappend.String(nil, s); string(got) != string(want) {
 			t.Fatalf("%q: got %s want %s", s, got, want)
 		}
 		m := map[string][2]any{s: {nil, []string{s, strings.ToUpper(s)}}}
