@@ -1,7 +1,6 @@
 package customers_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -16,20 +15,7 @@ import (
 func TestActivityTimelineDeleteUsesItsIndex(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, d *db.DB) {
 		const q = "DELETE FROM timeline_events WHERE ref_type = 'activity' AND ref_id = ?"
-		var plan string
-		err := d.InTx(context.Background(), func(ctx context.Context, tx *db.Tx) error {
-			if d.Dialect == db.Postgres {
-				if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
-					return err
-				}
-			}
-			var err error
-			plan, err = dbtest.PlanText(tx.Query(ctx, dbtest.ExplainPrefix(d.Dialect)+q, "0190a000-0000-7000-8000-000000000000"))
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		plan := dbtest.IndexPlan(t, d, q, "0190a000-0000-7000-8000-000000000000")
 		if !strings.Contains(plan, "timeline_ref_activity") {
 			t.Fatalf("deleting an activity's entries does not use timeline_ref_activity:\n%s", plan)
 		}

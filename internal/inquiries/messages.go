@@ -159,10 +159,10 @@ var postRowSQL = "SELECT " + strings.NewReplacer(
 // postGuard are the inquiry columns posting a message reads (and the
 // version), each as compared and with its value as scanned for postRowSQL:
 // the UPDATE applies only if each still holds the value read before the
-// transaction. Mind them when postTx reads another column. (The nullable
-// policy is scanned with NULL as "", and compared the same way.) (Reading the columns a second
-// time, raw, for the guard cost a third of the read's CPU time and a
-// quarter of a posted message's allocations.)
+// transaction. Mind them when postTx reads another column. The nullable
+// policy is scanned with NULL as "", and compared the same way. (Reading
+// the columns a second time, raw, for the guard cost a third of the read's
+// CPU time and a quarter of a posted message's allocations.)
 var postGuard = []struct {
 	expr string
 	val  func(s *inquiryScan) any

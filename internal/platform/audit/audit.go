@@ -187,6 +187,11 @@ func (m *macer) entryMAC(id string, at int64, fields ...string) string {
 		b = append(b, 0x1f)
 		b = append(b, f...)
 	}
+	return m.mac(b)
+}
+
+// mac is the hex HMAC of b, which was built in m.buf (kept for the next).
+func (m *macer) mac(b []byte) string {
 	m.buf = b
 	m.h.Reset()
 	m.h.Write(b)
@@ -203,11 +208,7 @@ func (l *Log) chainHash(prev string, seq int64, entryMAC string) string {
 	b = strconv.AppendInt(b, seq, 10)
 	b = append(b, '|')
 	b = append(b, entryMAC...)
-	m.buf = b
-	m.h.Reset()
-	m.h.Write(b)
-	m.sum = m.h.Sum(m.sum[:0])
-	return hex.EncodeToString(m.sum)
+	return m.mac(b)
 }
 
 // sealLock is the PostgreSQL advisory lock that keeps one sealer at a time.

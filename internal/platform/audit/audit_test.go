@@ -17,6 +17,27 @@ import (
 
 var key = []byte("0123456789abcdef0123456789abcdef")
 
+// sealAndCheckChain seals what is left and checks that the log holds the
+// committed entries, all sealed, numbered 1..n without gaps, and verifies;
+// it returns n.
+func sealAndCheckChain(ctx context.Context, t *testing.T, d *db.DB, l *audit.Log, committed int64) int64 {
+	t.Helper()
+	if _, err := l.Seal(ctx, 1000); err != nil {
+		t.Fatal(err)
+	}
+	var entries, sealed, maxSeq int64
+	if err := d.QueryRow(ctx, "SELECT COUNT(*), COUNT(seq), COALESCE(MAX(seq), 0) FROM audit_log").Scan(&entries, &sealed, &maxSeq); err != nil {
+		t.Fatal(err)
+	}
+	if entries != committed || sealed != entries || maxSeq != entries {
+		t.Fatalf("%d committed, %d entries, %d sealed, last seq %d", committed, entries, sealed, maxSeq)
+	}
+	if rep, err := l.Verify(ctx); err != nil || !rep.OK || rep.Checked != int(entries) {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+	return entries
+}
+
 func record(t *testing.T, d *db.DB, l *audit.Log, n int) {
 	t.Helper()
 	ctx := authz.With(context.Background(), &authz.Principal{UserID: "u1", Username: "li", DisplayName: "李雷"})
@@ -139,19 +160,7 @@ func TestChainUnderConcurrentWritersWithRollbacks(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if _, err := l.Seal(ctx, 1000); err != nil {
-			t.Fatal(err)
-		}
-		var entries, sealed, maxSeq int64
-		if err := d.QueryRow(ctx, "SELECT COUNT(*), COUNT(seq), COALESCE(MAX(seq), 0) FROM audit_log").Scan(&entries, &sealed, &maxSeq); err != nil {
-			t.Fatal(err)
-		}
-		if entries != committed.Load() || sealed != entries || maxSeq != entries {
-			t.Fatalf("%d committed, %d entries, %d sealed, last seq %d", committed.Load(), entries, sealed, maxSeq)
-		}
-		if rep, err := l.Verify(ctx); err != nil || !rep.OK || rep.Checked != int(entries) {
-			t.Fatalf("verify: %+v %v", rep, err)
-		}
+		entries := sealAndCheckChain(ctx, t, d, l, committed.Load())
 		// More entries after the recorded head verify; deleting the newest
 		// once the head has moved past it does not.
 		record(t, d, l, 2)
@@ -213,19 +222,7 @@ func TestChainWithRecordBulkAndSealInOneTransaction(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if _, err := l.Seal(ctx, 1000); err != nil {
-			t.Fatal(err)
-		}
-		var entries, sealed, maxSeq int64
-		if err := d.QueryRow(ctx, "SELECT COUNT(*), COUNT(seq), COALESCE(MAX(seq), 0) FROM audit_log").Scan(&entries, &sealed, &maxSeq); err != nil {
-			t.Fatal(err)
-		}
-		if entries != committed.Load() || sealed != entries || maxSeq != entries {
-			t.Fatalf("%d committed, %d entries, %d sealed, last seq %d", committed.Load(), entries, sealed, maxSeq)
-		}
-		if rep, err := l.Verify(ctx); err != nil || !rep.OK || rep.Checked != int(entries) {
-			t.Fatalf("verify: %+v %v", rep, err)
-		}
+		sealAndCheckChain(ctx, t, d, l, committed.Load())
 		if tx1, c1 := d.WriteStats(); d.Dialect == db.SQLite && tx1-tx0 <= c1-c0 {
 			t.Fatalf("no transactions shared a COMMIT (%d in %d): the memoized head went untested", tx1-tx0, c1-c0)
 		}

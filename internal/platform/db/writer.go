@@ -60,12 +60,10 @@ type writer struct {
 
 	// Only the holder of the writer touches these.
 	conn  *sql.Conn
-	stmts map[string]*list.Element // for queries: *sql.Stmt on conn
-	lru   list.List
-	execs map[string]*list.Element // for Exec: the driver's statements (see exec)
-	elru  list.List
-	args  []driver.NamedValue // exec's, reused
-	cur   *group              // the open shared transaction, nil between groups
+	stmts stmtLRU[*sql.Stmt]   // for queries: database/sql's statements on conn
+	execs stmtLRU[driver.Stmt] // for Exec: the driver's own (see exec)
+	args  []driver.NamedValue  // exec's, reused
+	cur   *group               // the open shared transaction, nil between groups
 
 	ckpt *checkpointer
 }
@@ -83,14 +81,48 @@ type group struct {
 	memo    map[any]any // Tx.Memo: values valid until the COMMIT
 }
 
-type cachedStmt struct {
-	q  string
-	st *sql.Stmt
+// stmtLRU keeps up to capacity prepared statements by their text, the
+// least recently used closed first (queries built with a variable number of
+// placeholders would otherwise fill it). Only the writer's holder uses it.
+type stmtLRU[S interface{ Close() error }] struct {
+	m   map[string]*list.Element
+	lru list.List
 }
 
-type cachedExec struct {
+type lruEntry[S any] struct {
 	q  string
-	st driver.Stmt
+	st S
+}
+
+// get returns q's statement, prepared by prepare on a miss.
+func (c *stmtLRU[S]) get(q string, capacity int, prepare func() (S, error)) (S, error) {
+	if e, ok := c.m[q]; ok {
+		c.lru.MoveToFront(e)
+		return e.Value.(*lruEntry[S]).st, nil
+	}
+	st, err := prepare()
+	if err != nil {
+		return st, err
+	}
+	if c.m == nil {
+		c.m = map[string]*list.Element{}
+	}
+	c.m[q] = c.lru.PushFront(&lruEntry[S]{q: q, st: st})
+	if c.lru.Len() > capacity {
+		old := c.lru.Remove(c.lru.Back()).(*lruEntry[S])
+		delete(c.m, old.q)
+		old.st.Close()
+	}
+	return st, nil
+}
+
+// closeAll closes every statement and empties the cache.
+func (c *stmtLRU[S]) closeAll() {
+	for _, e := range c.m {
+		e.Value.(*lruEntry[S]).st.Close()
+	}
+	c.m = nil
+	c.lru.Init()
 }
 
 const savepoint = "prelude_member"
@@ -223,25 +255,13 @@ func (w *writer) ensureConn() error {
 		return err
 	}
 	w.conn = c
-	w.stmts = map[string]*list.Element{}
-	w.lru.Init()
-	w.execs = map[string]*list.Element{}
-	w.elru.Init()
 	return nil
 }
 
 // closeStmts closes the cached statements of the connection (before it).
 func (w *writer) closeStmts() {
-	for _, e := range w.stmts {
-		e.Value.(*cachedStmt).st.Close()
-	}
-	w.stmts = nil
-	w.lru.Init()
-	for _, e := range w.execs {
-		e.Value.(*cachedExec).st.Close()
-	}
-	w.execs = nil
-	w.elru.Init()
+	w.stmts.closeAll()
+	w.execs.closeAll()
 }
 
 // dropConn forgets a broken connection and its statements; the next
@@ -259,25 +279,9 @@ func connBroken(err error) bool {
 	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone)
 }
 
-// stmt returns q prepared on the writer's connection, from a small LRU
-// cache (queries built with a variable number of placeholders would
-// otherwise fill it).
+// stmt returns q prepared on the writer's connection, from its cache.
 func (w *writer) stmt(q string) (*sql.Stmt, error) {
-	if e, ok := w.stmts[q]; ok {
-		w.lru.MoveToFront(e)
-		return e.Value.(*cachedStmt).st, nil
-	}
-	st, err := w.conn.PrepareContext(context.Background(), q)
-	if err != nil {
-		return nil, err
-	}
-	w.stmts[q] = w.lru.PushFront(&cachedStmt{q: q, st: st})
-	if w.lru.Len() > w.stmtCap {
-		old := w.lru.Remove(w.lru.Back()).(*cachedStmt)
-		delete(w.stmts, old.q)
-		old.st.Close()
-	}
-	return st, nil
+	return w.stmts.get(q, w.stmtCap, func() (*sql.Stmt, error) { return w.conn.PrepareContext(context.Background(), q) })
 }
 
 // execRaw runs a statement of the writer's own (BEGIN, SAVEPOINT, COMMIT…).
@@ -309,7 +313,7 @@ func (w *writer) exec(ctx context.Context, q string, args []any) (sql.Result, er
 	}
 	var res driver.Result
 	err := w.conn.Raw(func(dc any) error {
-		st, err := w.execStmt(ctx, dc.(driver.ConnPrepareContext), q)
+		st, err := w.execs.get(q, w.stmtCap, func() (driver.Stmt, error) { return dc.(driver.ConnPrepareContext).PrepareContext(ctx, q) })
 		if err != nil {
 			return err
 		}
@@ -333,26 +337,6 @@ func (w *writer) exec(ctx context.Context, q string, args []any) (sql.Result, er
 		return nil, mapErr(err)
 	}
 	return res, nil
-}
-
-// execStmt returns q prepared by the driver on c (the writer's connection),
-// from an LRU cache like stmt's.
-func (w *writer) execStmt(ctx context.Context, c driver.ConnPrepareContext, q string) (driver.Stmt, error) {
-	if e, ok := w.execs[q]; ok {
-		w.elru.MoveToFront(e)
-		return e.Value.(*cachedExec).st, nil
-	}
-	st, err := c.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	w.execs[q] = w.elru.PushFront(&cachedExec{q: q, st: st})
-	if w.elru.Len() > w.stmtCap {
-		old := w.elru.Remove(w.elru.Back()).(*cachedExec)
-		delete(w.execs, old.q)
-		old.st.Close()
-	}
-	return st, nil
 }
 
 func (w *writer) query(ctx context.Context, q string, args []any) (*sql.Rows, error) {

@@ -72,7 +72,7 @@ func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 //
 // The access log is one line per request, at a level by outcome: server
 // errors at error (warn when the client had gone first), slow requests
-// (SlowRequest or more) at warn, client errors at info, and everything
+// (slowRequest or more) at warn, client errors at info, and everything
 // else at debug, so that the default level (info) keeps what needs a look
 // and the metrics count the rest. Formatting and writing a line for every
 // request was a twentieth of a posted message's CPU time.
@@ -117,7 +117,7 @@ func Observe(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 				level = slog.LevelWarn
 			case sw.status >= 500:
 				level = slog.LevelError
-			case d >= SlowRequest:
+			case d >= slowRequest:
 				level = slog.LevelWarn
 			case sw.status >= 400:
 				level = slog.LevelInfo
@@ -132,6 +132,6 @@ func Observe(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 	})
 }
 
-// SlowRequest is how long a request may take before the access log reports
+// slowRequest is how long a request may take before the access log reports
 // it at warn level.
-var SlowRequest = time.Second
+var slowRequest = time.Second

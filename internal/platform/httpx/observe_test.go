@@ -22,8 +22,7 @@ func TestAccessLogLevels(t *testing.T) {
 	h.HandleFunc("GET /missing", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
 	h.HandleFunc("GET /boom", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
 	h.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) { time.Sleep(5 * time.Millisecond) })
-	defer func(d time.Duration) { httpx.SlowRequest = d }(httpx.SlowRequest)
-	httpx.SlowRequest = 5 * time.Millisecond
+	defer httpx.SetSlowRequest(5 * time.Millisecond)()
 	for _, c := range []struct {
 		level slog.Level
 		path  string

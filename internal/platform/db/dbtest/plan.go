@@ -1,8 +1,10 @@
 package dbtest
 
 import (
+	"context"
 	"database/sql"
 	"strings"
+	"testing"
 
 	"prelude/internal/platform/db"
 )
@@ -46,4 +48,27 @@ func PlanText(rows *sql.Rows, err error) (string, error) {
 		}
 	}
 	return strings.Join(lines, "\n"), rows.Err()
+}
+
+// IndexPlan returns the plan of q with args on d, asked in a transaction
+// that, on PostgreSQL, turns sequential scans off: a test's tables are
+// nearly empty, and cheapest to scan, so this asks whether an index can
+// serve q at all.
+func IndexPlan(t testing.TB, d *db.DB, q string, args ...any) string {
+	t.Helper()
+	var plan string
+	err := d.InTx(context.Background(), func(ctx context.Context, tx *db.Tx) error {
+		if d.Dialect == db.Postgres {
+			if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+				return err
+			}
+		}
+		var err error
+		plan, err = PlanText(tx.Query(ctx, ExplainPrefix(d.Dialect)+q, args...))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }
