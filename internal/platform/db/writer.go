@@ -38,8 +38,9 @@ import (
 // Grouping needs no timer: a transaction that finds nobody waiting (after
 // letting runnable goroutines run once, see handoff) commits at once, so one
 // request at a time pays nothing extra; the ones that queued meanwhile form
-// the next group. A group is cut at maxMembers members or once it has held
-// the writer for maxHold, bounding the wait of its first member.
+// the next group. A group is cut at maxMember members (see defaultGroupMax)
+// or once it has held the writer for maxHold, bounding the wait of its
+// first member.
 //
 // The writer keeps its connection for the life of the DB so that statements
 // stay prepared across transactions (parsing was a quarter of the CPU time
