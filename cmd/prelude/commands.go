@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -43,14 +42,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
-	// Requests allocate briefly over a small live heap: with Go's default
-	// GOGC of 100 the collector took a tenth of a write request's
-	// instructions (valgrind). Letting the heap grow twice as far between
-	// collections halves that; memory under load grows with it, idle memory
-	// does not. GOGC in the environment still decides.
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(server.GCPercent)
-	}
+	// The collector runs less often than Go's default (see
+	// server.GCPercent); GOGC and GOMEMLIMIT in the environment still decide.
+	server.TuneGC(getenv)
 	start := time.Now()
 	srv, err := server.Open(ctx, cfg, log)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"testing"
 
 	"prelude/internal/migrations"
@@ -17,16 +16,12 @@ import (
 )
 
 // benchGCAsServe runs the collector as `prelude serve` does while b runs
-// (server.GCPercent, unless GOGC is set): the test binary's default of 100
-// collects twice as often as the server would, and a page request
+// (server.TuneGC, unless GOGC is set): the test binary's default of 100
+// collects four times as often as the server would, and a page request
 // allocates briefly over a small live heap (at c16 on the inbox, 0.85 ->
 // 0.72 CPU-ms per request).
 func benchGCAsServe(b *testing.B) {
-	if os.Getenv("GOGC") != "" {
-		return
-	}
-	old := debug.SetGCPercent(server.GCPercent)
-	b.Cleanup(func() { debug.SetGCPercent(old) })
+	b.Cleanup(server.TuneGC(os.Getenv))
 }
 
 // benchInbox opens a database on dialect ("sqlite" or "postgres") holding
