@@ -5,8 +5,8 @@
 #      SQLite and on PostgreSQL (a fresh schema via search_path, dropped
 #      afterwards);
 #   3. measures start-up time on the existing database (median of 5) and idle
-#      RSS, and issue 2's authenticated GET /api/v1/me at concurrency 16 with
-#      wrk (req/s and p99, median of 3 runs);
+#      RSS, issue 2's authenticated GET /api/v1/me and issue 4's reply POST
+#      at concurrency 16 with wrk (req/s and p99, median of 3 runs);
 #   4. runs preludebench: a raw net/http + database baseline, the mixed
 #      workload at concurrency 16, each op alone at 16, and the page,
 #      timeline and search ops one request at a time (the p99/p95 targets);
@@ -135,6 +135,37 @@ run_db() { # $1 = sqlite | postgres
     rps+=("$(awk '/Requests\/sec/{print $2}' "$tmp/wrk$i")")
     p99+=("$(awk '$1=="99%"{print $2}' "$tmp/wrk$i")")
   done
+  # 4b. issue 4: a reply POSTed at concurrency 16 with wrk (a lean load
+  # generator, as for /me), spread over 16 inquiries of the signed-in head,
+  # median of 3
+  local accs inq ids=""
+  accs=$(curl -sf -H "Cookie: prelude_session=$cookie" "$base/api/v1/accounts?limit=16" |
+    python3 -c 'import sys, json; print(" ".join(a["id"] for a in json.load(sys.stdin)["items"]))')
+  for a in $accs; do
+    inq=$(curl -sf -H "Cookie: prelude_session=$cookie" -H 'Content-Type: application/json' \
+      -d '{"channel":"web_chat","body":"压测咨询：请问 A 型号 200 台的报价和交货期？","customer":{"account_id":"'"$a"'"}}' \
+      "$base/api/v1/inquiries" | python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])')
+    ids="$ids\"$inq\", "
+  done
+  cat >"$tmp/post.lua" <<LUA
+local ids = {${ids%, }}
+local n = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Cookie"] = "prelude_session=$cookie"
+wrk.body = '{"body":"您好，A 型号 200 台的报价为每台 1,200 元，45 天交货。如有疑问请随时联系我。"}'
+request = function()
+  n = n + 1
+  return wrk.format(nil, "/api/v1/inquiries/" .. ids[(n % #ids) + 1] .. "/messages")
+end
+LUA
+  local post_rps=() post_p99=()
+  for i in 1 2 3; do
+    wrk -t2 -c16 -d"${wrk_secs}s" --latency -s "$tmp/post.lua" "$base" >"$tmp/wrkpost$i"
+    grep -q "Non-2xx" "$tmp/wrkpost$i" && { echo "non-2xx responses:" >&2; cat "$tmp/wrkpost$i" >&2; exit 1; }
+    post_rps+=("$(awk '/Requests\/sec/{print $2}' "$tmp/wrkpost$i")")
+    post_p99+=("$(awk '$1=="99%"{print $2}' "$tmp/wrkpost$i")")
+  done
   # 5. preludebench: baseline, mixed, solo, single
   # shellcheck disable=SC2086
   "$tmp/preludebench" -url "$base" -pid "$pid" -c 16 -d "$mixed" -phase-d "$phase" -warmup "$warmup" -runs "$runs" \
@@ -164,6 +195,12 @@ run_db() { # $1 = sqlite | postgres
     printf '| %s | %s | %s | %s | %s ms | %s | %s MiB |\n' "$db" \
       "$(printf '%s\n' "${rps[@]}" | median)" "$(printf '%s ' "${rps[@]}")" "$(printf '%s ' "${p99[@]}")" \
       "$(printf '%s\n' "${starts[@]}" | median)" "$(printf '%s ' "${starts[@]}")" "$(( rss / 1024 ))"
+    echo
+    echo "## Issue 4: POST /api/v1/inquiries/{id}/messages at concurrency 16 (wrk, 16 inquiries)"
+    echo
+    echo "| database | replies/s (median of 3) | runs | p99 per run |"
+    echo "|---|--:|---|---|"
+    printf '| %s | %s | %s | %s |\n' "$db" "$(printf '%s\n' "${post_rps[@]}" | median)" "$(printf '%s ' "${post_rps[@]}")" "$(printf '%s ' "${post_p99[@]}")"
     echo
     cat "$tmp/pb.md"
   } >"$report"
