@@ -75,6 +75,20 @@ start() { # env assignments for prelude serve come from $dbenv
 }
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
 
+# wrk3 ARGS...: three wrk runs at concurrency 16 (ARGS: wrk's options and
+# URL); sets wrk_rps and wrk_p99 to each run's req/s and p99; any non-2xx
+# response fails the benchmark.
+wrk3() {
+  wrk_rps=() wrk_p99=()
+  local i
+  for i in 1 2 3; do
+    wrk -t2 -c16 -d"${wrk_secs}s" --latency "$@" >"$tmp/wrk$i"
+    grep -q "Non-2xx" "$tmp/wrk$i" && { echo "non-2xx responses:" >&2; cat "$tmp/wrk$i" >&2; exit 1; }
+    wrk_rps+=("$(awk '/Requests\/sec/{print $2}' "$tmp/wrk$i")")
+    wrk_p99+=("$(awk '$1=="99%"{print $2}' "$tmp/wrk$i")")
+  done
+}
+
 run_db() { # $1 = sqlite | postgres
   local db=$1 report="$out/report-$1.md" gen
   if [ "$db" = sqlite ]; then
@@ -128,13 +142,8 @@ run_db() { # $1 = sqlite | postgres
   curl -sf -H "Cookie: prelude_session=$cookie" "$base/api/v1/me" >/dev/null
   sleep 2
   local rss; rss=$(awk '/VmRSS/{print $2}' "/proc/$pid/status")
-  local rps=() p99=()
-  for i in 1 2 3; do
-    wrk -t2 -c16 -d"${wrk_secs}s" --latency -H "Cookie: prelude_session=$cookie" "$base/api/v1/me" >"$tmp/wrk$i"
-    grep -q "Non-2xx" "$tmp/wrk$i" && { echo "non-2xx responses:" >&2; cat "$tmp/wrk$i" >&2; exit 1; }
-    rps+=("$(awk '/Requests\/sec/{print $2}' "$tmp/wrk$i")")
-    p99+=("$(awk '$1=="99%"{print $2}' "$tmp/wrk$i")")
-  done
+  wrk3 -H "Cookie: prelude_session=$cookie" "$base/api/v1/me"
+  local rps=("${wrk_rps[@]}") p99=("${wrk_p99[@]}")
   # 4b. issue 4: a reply POSTed at concurrency 16 with wrk (a lean load
   # generator, as for /me), spread over 16 inquiries of the signed-in head,
   # median of 3
@@ -159,13 +168,8 @@ request = function()
   return wrk.format(nil, "/api/v1/inquiries/" .. ids[(n % #ids) + 1] .. "/messages")
 end
 LUA
-  local post_rps=() post_p99=()
-  for i in 1 2 3; do
-    wrk -t2 -c16 -d"${wrk_secs}s" --latency -s "$tmp/post.lua" "$base" >"$tmp/wrkpost$i"
-    grep -q "Non-2xx" "$tmp/wrkpost$i" && { echo "non-2xx responses:" >&2; cat "$tmp/wrkpost$i" >&2; exit 1; }
-    post_rps+=("$(awk '/Requests\/sec/{print $2}' "$tmp/wrkpost$i")")
-    post_p99+=("$(awk '$1=="99%"{print $2}' "$tmp/wrkpost$i")")
-  done
+  wrk3 -s "$tmp/post.lua" "$base"
+  local post_rps=("${wrk_rps[@]}") post_p99=("${wrk_p99[@]}")
   # 5. preludebench: baseline, mixed, solo, single
   # shellcheck disable=SC2086
   "$tmp/preludebench" -url "$base" -pid "$pid" -c 16 -d "$mixed" -phase-d "$phase" -warmup "$warmup" -runs "$runs" \

@@ -11,6 +11,7 @@ import (
 // WritePageJSON and PageJSON write list pages from items that append their
 // own JSON (package jsonappend): byte for byte what WriteJSON(w, 200,
 // NewPage(...)) sends, so clients cannot tell.
+
 // pageBufs recycles page buffers: a 50-row page is tens of kilobytes, and
 // allocating it per request shows up as garbage collection.
 var pageBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
