@@ -816,7 +816,9 @@ func verifyTotals(t *testing.T, w *world, clients map[string]*client) {
 			Total int `json:"total"`
 		}
 		must(t, c.do("GET", "/api/v1/accounts?limit=1", nil), 200, "list accounts").decode(&page)
-		if page.Total != want {
+		// The list counts up to 2,000 (customers.maxCount); the long
+		// form gives each user more than that.
+		if page.Total != min(want, 2000) {
 			t.Errorf("%s lists %d accounts, %d acknowledged or committed", name, page.Total, want)
 		}
 	}
