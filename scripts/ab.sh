@@ -20,20 +20,13 @@ bench=${AB_BENCH:-PostMessage/sqlite/c16}
 pkg=${AB_PKG:-./internal/server/}
 runs=${AB_RUNS:-6}
 benchtime=${AB_TIME:-6000x}
+. scripts/common.sh
 tmp=$(mktemp -d)
-cleanup() {
-  git worktree remove --force "$tmp/old" >/dev/null 2>&1 || true
-  git worktree remove --force "$tmp/new" >/dev/null 2>&1 || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap 'remove_worktrees; rm -rf "$tmp"' EXIT
 
 build() { # $1 = rev or "", $2 = name
-  local dir=.
-  if [ -n "$1" ]; then
-    git worktree add -q --detach "$tmp/$2" "$1"
-    dir="$tmp/$2"
-  fi
+  local dir
+  dir=$(checkout "$1" "$2")
   (cd "$dir" && go test -c -o "$tmp/$2.test" "$pkg")
   # The benchmark runs in the package's directory, as go test runs it.
   rundir[$2]=$(cd "$dir/$pkg" && pwd)
@@ -55,7 +48,6 @@ echo "medians of $runs runs each ($bench):"
 for b in old new; do
   grep "^$b " "$tmp/runs" | tr ' ' '\n' | grep = | awk -F= '{ v[$1] = v[$1] " " $2 } END { for (k in v) print k, v[k] }' |
     sort | while read -r metric values; do
-      median=$(echo "$values" | tr ' ' '\n' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2 }')
-      printf '  %-4s %-14s %s\n' "$b" "$metric" "$median"
+      printf '  %-4s %-14s %s\n' "$b" "$metric" "$(echo "$values" | tr ' ' '\n' | grep . | median)"
     done
 done

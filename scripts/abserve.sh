@@ -18,22 +18,19 @@ new=${2:-}
 runs=${AB_RUNS:-6}
 secs=${AB_SECS:-8}
 command -v wrk >/dev/null || { echo "abserve.sh: needs wrk (apt-get install wrk)" >&2; exit 1; }
+. scripts/common.sh
 tmp=$(mktemp -d)
 pid=
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null
-  git worktree remove --force "$tmp/old" >/dev/null 2>&1 || true
-  git worktree remove --force "$tmp/new" >/dev/null 2>&1 || true
+  remove_worktrees
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 build() { # $1 = rev or "", $2 = name
-  local dir=.
-  if [ -n "$1" ]; then
-    git worktree add -q --detach "$tmp/$2" "$1"
-    dir="$tmp/$2"
-  fi
+  local dir
+  dir=$(checkout "$1" "$2")
   (cd "$dir" && go build -o "$tmp/$2.bin" ./cmd/prelude)
 }
 build "$old" old
@@ -49,28 +46,9 @@ run() { # $1 = old | new: prints req/s and p99
   pid=$!
   for _ in $(seq 100); do curl -sf "$base/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
   curl -sf -c "$tmp/cj" -H 'Content-Type: application/json' -d '{"username":"demo.head00","password":"Demo-passw0rd!"}' "$base/api/v1/auth/login" >/dev/null
-  local cookie accs ids="" a inq
+  local cookie
   cookie=$(awk '$6=="prelude_session"{print $7}' "$tmp/cj")
-  accs=$(curl -sf -H "Cookie: prelude_session=$cookie" "$base/api/v1/accounts?limit=16" |
-    python3 -c 'import sys, json; print(" ".join(a["id"] for a in json.load(sys.stdin)["items"]))')
-  for a in $accs; do
-    inq=$(curl -sf -H "Cookie: prelude_session=$cookie" -H 'Content-Type: application/json' \
-      -d '{"channel":"web_chat","body":"压测咨询：请问 A 型号 200 台的报价和交货期？","customer":{"account_id":"'"$a"'"}}' \
-      "$base/api/v1/inquiries" | python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])')
-    ids="$ids\"$inq\", "
-  done
-  cat >"$tmp/post.lua" <<LUA
-local ids = {${ids%, }}
-local n = 0
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Cookie"] = "prelude_session=$cookie"
-wrk.body = '{"body":"您好，A 型号 200 台的报价为每台 1,200 元，45 天交货。如有疑问请随时联系我。"}'
-request = function()
-  n = n + 1
-  return wrk.format(nil, "/api/v1/inquiries/" .. ids[(n % #ids) + 1] .. "/messages")
-end
-LUA
+  post_lua "$base" "$cookie" "$tmp/post.lua"
   wrk -t2 -c16 -d1s -s "$tmp/post.lua" "$base" >/dev/null # warm-up
   wrk -t2 -c16 -d"${secs}s" --latency -s "$tmp/post.lua" "$base" >"$tmp/wrk"
   grep -q "Non-2xx" "$tmp/wrk" && { echo "non-2xx responses:" >&2; cat "$tmp/wrk" >&2; exit 1; }
@@ -88,5 +66,5 @@ for i in $(seq "$runs"); do
 done
 for side in old new; do
   # shellcheck disable=SC2086
-  printf '%s median: %s replies/s\n' "$side" "$(printf '%s\n' ${all[$side]} | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')"
+  printf '%s median: %s replies/s\n' "$side" "$(printf '%s\n' ${all[$side]} | median)"
 done

@@ -49,6 +49,7 @@ export PRELUDE_LOGIN_RATE_LIMIT=1000000
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 mkdir -p "$out"
+. scripts/common.sh
 tmp=$(mktemp -d)
 pid=
 cleanup() {
@@ -64,7 +65,6 @@ go build -o "$tmp/preludebench" ./cmd/preludebench
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 start() { # env assignments for prelude serve come from $dbenv
@@ -147,27 +147,7 @@ run_db() { # $1 = sqlite | postgres
   # 4b. issue 4: a reply POSTed at concurrency 16 with wrk (a lean load
   # generator, as for /me), spread over 16 inquiries of the signed-in head,
   # median of 3
-  local accs inq ids=""
-  accs=$(curl -sf -H "Cookie: prelude_session=$cookie" "$base/api/v1/accounts?limit=16" |
-    python3 -c 'import sys, json; print(" ".join(a["id"] for a in json.load(sys.stdin)["items"]))')
-  for a in $accs; do
-    inq=$(curl -sf -H "Cookie: prelude_session=$cookie" -H 'Content-Type: application/json' \
-      -d '{"channel":"web_chat","body":"压测咨询：请问 A 型号 200 台的报价和交货期？","customer":{"account_id":"'"$a"'"}}' \
-      "$base/api/v1/inquiries" | python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])')
-    ids="$ids\"$inq\", "
-  done
-  cat >"$tmp/post.lua" <<LUA
-local ids = {${ids%, }}
-local n = 0
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Cookie"] = "prelude_session=$cookie"
-wrk.body = '{"body":"您好，A 型号 200 台的报价为每台 1,200 元，45 天交货。如有疑问请随时联系我。"}'
-request = function()
-  n = n + 1
-  return wrk.format(nil, "/api/v1/inquiries/" .. ids[(n % #ids) + 1] .. "/messages")
-end
-LUA
+  post_lua "$base" "$cookie" "$tmp/post.lua"
   wrk3 -s "$tmp/post.lua" "$base"
   local post_rps=("${wrk_rps[@]}") post_p99=("${wrk_p99[@]}")
   # 5. preludebench: baseline, mixed, solo, single
